@@ -1,0 +1,3 @@
+"""Document-grounded extractive question answering with verbatim, offset-exact citations."""
+
+__version__ = "0.1.0"
