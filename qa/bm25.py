@@ -1,0 +1,114 @@
+"""Okapi BM25 with rank-bm25's exact scoring, stored as a sparse term-by-passage weight matrix.
+
+``rank_bm25.BM25Okapi.get_scores`` walks every passage in Python for every query term. Here the
+per-(term, passage) weight
+
+    w(t, d) = idf(t) * tf(t, d) * (k1 + 1) / (tf(t, d) + k1 * (1 - b + b * |d| / avgdl))
+
+is computed once at indexing, with rank-bm25's idf (``log(N - n + 0.5) - log(n + 0.5)``, negative
+values floored to ``epsilon * mean idf``), so a query only sums the rows of its own terms: its
+cost grows with the postings of those terms, not with the corpus. Scores equal rank-bm25's up to
+float rounding; a repeated query term counts twice, as there.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+from typing import Iterable
+
+import numpy as np
+from scipy import sparse
+
+
+@dataclass(frozen=True)
+class BM25Params:
+    """rank-bm25's BM25Okapi defaults."""
+
+    k1: float = 1.5
+    b: float = 0.75
+    epsilon: float = 0.25
+
+    def __post_init__(self) -> None:
+        if self.k1 < 0:
+            raise ValueError(f"bm25 k1 must be >= 0, got {self.k1}")
+        if not 0 <= self.b <= 1:
+            raise ValueError(f"bm25 b must be between 0 and 1, got {self.b}")
+
+
+@dataclass(frozen=True)
+class BM25Index:
+    """``weights`` is a CSR matrix, one row per term in ``vocab`` order, one column per passage."""
+
+    vocab: dict[str, int]
+    weights: sparse.csr_matrix
+    params: BM25Params
+
+    @property
+    def size(self) -> int:
+        return self.weights.shape[1]
+
+    def scores(self, query_terms: Iterable[str]) -> np.ndarray:
+        """BM25 score of every passage for the query terms (float64, length ``size``)."""
+        rows = [self.vocab[t] for t in query_terms if t in self.vocab]
+        out = np.zeros(self.size, dtype=np.float64)
+        w = self.weights
+        for r in rows:
+            lo, hi = w.indptr[r], w.indptr[r + 1]
+            out[w.indices[lo:hi]] += w.data[lo:hi]
+        return out
+
+    def top(self, query_terms: Iterable[str], k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """The ``k`` best passages with a positive score, as (column, score), best first.
+
+        Ties are broken by column ascending. ``allowed`` is an optional boolean mask of passages.
+        """
+        terms = list(query_terms)
+        s = self.scores(terms)
+        if allowed is not None:
+            s = np.where(allowed, s, 0.0)
+        candidates = np.flatnonzero(s > 0)
+        if candidates.size == 0:
+            return []
+        if candidates.size > k:
+            part = np.argpartition(-s[candidates], k - 1)[:k]
+            kth = s[candidates[part]].min()
+            candidates = np.flatnonzero(s >= kth)  # keep every tie at the cut, then sort
+        order = np.lexsort((candidates, -s[candidates]))
+        best = candidates[order][:k]
+        return [(int(i), float(s[i])) for i in best]
+
+
+def build_bm25(corpus: list[list[str]], params: BM25Params = BM25Params()) -> BM25Index:
+    """Index tokenized passages; raises ValueError for an empty corpus."""
+    if not corpus:
+        raise ValueError("cannot build BM25 over an empty corpus")
+    vocab: dict[str, int] = {}
+    doc_freq: list[int] = []
+    rows: list[int] = []
+    cols: list[int] = []
+    tfs: list[int] = []
+    doc_len = np.array([len(d) for d in corpus], dtype=np.float64)
+    for col, terms in enumerate(corpus):
+        for term, tf in Counter(terms).items():
+            row = vocab.setdefault(term, len(vocab))
+            if row == len(doc_freq):
+                doc_freq.append(0)
+            doc_freq[row] += 1
+            rows.append(row)
+            cols.append(col)
+            tfs.append(tf)
+    n = len(corpus)
+    avgdl = doc_len.sum() / n
+    idf = np.array([math.log(n - f + 0.5) - math.log(f + 0.5) for f in doc_freq], dtype=np.float64)
+    if idf.size:
+        floor = params.epsilon * (idf.sum() / idf.size)
+        idf = np.where(idf < 0, floor, idf)
+    tf = np.array(tfs, dtype=np.float64)
+    col_arr = np.array(cols, dtype=np.int64)
+    norm = params.k1 * (1 - params.b + params.b * doc_len[col_arr] / avgdl) if avgdl > 0 else np.full(tf.shape, params.k1)
+    data = idf[np.array(rows, dtype=np.int64)] * tf * (params.k1 + 1) / (tf + norm)
+    weights = sparse.csr_matrix((data, (rows, cols)), shape=(len(vocab), n), dtype=np.float64)
+    weights.sort_indices()
+    return BM25Index(vocab=vocab, weights=weights, params=params)

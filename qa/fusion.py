@@ -1,0 +1,52 @@
+"""Pure functions that fuse ranked lists: reciprocal rank fusion and a convex combination.
+
+Score normalisation is kept apart from fusion: ``convex`` takes already-normalised scores.
+Inputs are never mutated.
+"""
+
+from __future__ import annotations
+
+from typing import Hashable, Mapping, Sequence
+
+Key = Hashable
+
+
+def rrf(rankings: Sequence[Sequence[Key]], k: float = 60.0) -> dict[Key, float]:
+    """Reciprocal rank fusion (Cormack, Clarke and Buettcher, SIGIR 2009).
+
+    ``score(d) = sum over rankings r containing d of 1 / (k + rank_r(d))``, ranks starting at 1.
+    """
+    if k < 0:
+        raise ValueError(f"rrf k must be >= 0, got {k}")
+    fused: dict[Key, float] = {}
+    for ranking in rankings:
+        for rank, key in enumerate(ranking, start=1):
+            fused[key] = fused.get(key, 0.0) + 1.0 / (k + rank)
+    return fused
+
+
+def min_max(scores: Mapping[Key, float]) -> dict[Key, float]:
+    """Scale scores to [0, 1]: ``(s - min) / (max - min)``; all equal -> all 1.0."""
+    if not scores:
+        return {}
+    lo, hi = min(scores.values()), max(scores.values())
+    if hi == lo:
+        return {key: 1.0 for key in scores}
+    return {key: (s - lo) / (hi - lo) for key, s in scores.items()}
+
+
+def convex(lexical: Mapping[Key, float], dense: Mapping[Key, float], dense_weight: float = 0.5) -> dict[Key, float]:
+    """Convex combination ``(1 - w) * lexical + w * dense`` of normalised scores.
+
+    A key missing from one input counts 0 there (the bottom of a min-max scale). See Bruch,
+    Gai and Ingber, "An Analysis of Fusion Functions for Hybrid Retrieval", TOIS 2023.
+    """
+    if not 0.0 <= dense_weight <= 1.0:
+        raise ValueError(f"convex dense_weight must be between 0 and 1, got {dense_weight}")
+    keys = list(dict.fromkeys([*lexical, *dense]))
+    return {key: (1 - dense_weight) * lexical.get(key, 0.0) + dense_weight * dense.get(key, 0.0) for key in keys}
+
+
+def ranked(scores: Mapping[Key, float]) -> list[tuple[Key, float]]:
+    """Items by score descending; ties keep the mapping's insertion order (stable sort)."""
+    return sorted(scores.items(), key=lambda item: -item[1])

@@ -1,0 +1,201 @@
+"""Corpus folder -> index/: load, chunk, embed (reusing unchanged chunks' vectors), BM25, save."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+
+from . import __version__
+from .bm25 import BM25Params, build_bm25
+from .chunking import ChunkSettings, chunk_document
+from .dense import HNSW_THRESHOLD, build_dense
+from .store import SCHEMA_VERSION, IndexData, load_index, read_manifest, save_index
+from .tokenize import tokenize
+from .types import Chunk, Document, IndexStateError, LoadError, QAError
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    """Everything that changes what an index holds; recorded in the manifest."""
+
+    model: str = ""
+    chunking: ChunkSettings = ChunkSettings()
+    bm25: BM25Params = BM25Params()
+    hnsw_threshold: int = HNSW_THRESHOLD
+    whole_documents: bool = False  # one chunk per document (BEIR), cut to the model's window
+
+    def describe(self) -> dict:
+        return {"chunking": asdict(self.chunking), "bm25": asdict(self.bm25),
+                "hnsw_threshold": self.hnsw_threshold, "whole_documents": self.whole_documents}
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What ``ingest`` did; ``errors`` are the files that could not be indexed."""
+
+    documents: int
+    chunks: int
+    pages: int
+    reused_chunks: int
+    encoded_chunks: int
+    seconds: float
+    errors: tuple[LoadError, ...] = ()
+    timings: dict = field(default_factory=dict, compare=False)
+
+
+def corpus_files(corpus_dir: Path) -> list[Path]:
+    """Every visible regular file under ``corpus_dir`` (what the fingerprint covers)."""
+    if not corpus_dir.is_dir():
+        raise QAError(f"corpus folder {corpus_dir} does not exist")
+    return sorted(p for p in corpus_dir.rglob("*") if p.is_file() and not any(
+        part.startswith(".") for part in p.relative_to(corpus_dir).parts))
+
+
+def corpus_fingerprint(corpus_dir: Path, settings: IndexSettings, model_name: str) -> str:
+    """A hash of the corpus files' names and bytes, the settings, the model and this qa's version."""
+    h = hashlib.sha256()
+    h.update(json.dumps([SCHEMA_VERSION, __version__, model_name, settings.describe()], sort_keys=True).encode())
+    for path in corpus_files(corpus_dir):
+        h.update(str(path.relative_to(corpus_dir)).encode() + b"\0")
+        h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def index_status(corpus_dir: Path, index_dir: Path, settings: IndexSettings, model_name: str) -> str:
+    """"fresh", or a sentence saying why the index must be (re)built."""
+    try:
+        manifest = read_manifest(index_dir)
+    except IndexStateError as exc:
+        return str(exc)
+    if manifest.get("corpus", {}).get("fingerprint") != corpus_fingerprint(corpus_dir, settings, model_name):
+        return f"index at {index_dir} is stale: the corpus, settings, model or qa version changed"
+    return "fresh"
+
+
+def _previous_vectors(index_dir: Path, model_name: str, settings: IndexSettings) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """chunk_id -> (chunk vector, sentence vectors) from an existing compatible index, else {}."""
+    try:
+        old = load_index(index_dir)
+    except IndexStateError:
+        return {}
+    m = old.manifest
+    if m.get("model", {}).get("name") != model_name or m.get("settings") != settings.describe():
+        return {}
+    out = {}
+    for i, chunk in enumerate(old.chunks):
+        lo, hi = int(old.sentence_ptr[i]), int(old.sentence_ptr[i + 1])
+        out[chunk.chunk_id] = (np.array(old.chunk_vectors[i]), np.array(old.sentence_vectors[lo:hi]))
+    return out
+
+
+def chunk_documents(documents: Iterable[Document], encoder, settings: IndexSettings) -> list[Chunk]:
+    """All chunks of all documents, in document order."""
+    chunking = settings.chunking
+    if chunking.max_tokens > encoder.max_tokens:
+        chunking = ChunkSettings(max_tokens=encoder.max_tokens, overlap_sentences=chunking.overlap_sentences)
+    chunks: list[Chunk] = []
+    for doc in documents:
+        if settings.whole_documents:
+            from .chunking import split_sentences
+
+            chunks.append(Chunk(chunk_id=doc.doc_id, doc_id=doc.doc_id, start=0, end=len(doc.text), text=doc.text,
+                                sentences=tuple(split_sentences(doc.text))))
+        else:
+            chunks.extend(chunk_document(doc, encoder.count_tokens, chunking))
+    return chunks
+
+
+def build_index(
+    documents: list[Document],
+    index_dir: Path,
+    encoder,
+    settings: IndexSettings,
+    fingerprint: str,
+    errors: tuple[LoadError, ...] = (),
+    progress: Callable[[str, int, int], None] | None = None,
+) -> IngestReport:
+    """Chunk, embed and index ``documents`` into ``index_dir``; raises QAError if nothing is left."""
+    started = time.perf_counter()
+    timings = {}
+    if not documents:
+        raise QAError("no document could be indexed" + (f" ({len(errors)} files failed)" if errors else ""))
+    t = time.perf_counter()
+    chunks = chunk_documents(documents, encoder, settings)
+    timings["chunk"] = time.perf_counter() - t
+    if not chunks:
+        raise QAError("the documents hold no text to index")
+    previous = _previous_vectors(index_dir, encoder.name, settings)
+    todo = [i for i, c in enumerate(chunks) if c.chunk_id not in previous]
+    t = time.perf_counter()
+    encoded = encoder.encode_passages(
+        [chunks[i].text for i in todo],
+        [[(a - chunks[i].start, b - chunks[i].start) for a, b in chunks[i].sentences] for i in todo],
+        progress=(lambda n: progress("embedding", n, len(todo))) if progress else None,
+    )
+    timings["encode"] = time.perf_counter() - t
+    t = time.perf_counter()
+    fresh = dict(zip(todo, range(len(todo))))
+    chunk_vectors = np.zeros((len(chunks), encoder.dim), dtype=np.float32)
+    sentence_blocks = []
+    for i, chunk in enumerate(chunks):
+        if i in fresh:
+            chunk_vectors[i] = encoded.passages[fresh[i]]
+            sentence_blocks.append(encoded.sentences[fresh[i]])
+        else:
+            chunk_vectors[i], sents = previous[chunk.chunk_id]
+            sentence_blocks.append(sents)
+    counts = np.array([len(b) for b in sentence_blocks], dtype=np.int64)
+    sentence_ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    sentence_vectors = (np.concatenate(sentence_blocks).astype(np.float32) if counts.sum()
+                        else np.zeros((0, encoder.dim), dtype=np.float32))
+    bm25 = build_bm25([tokenize(c.text) for c in chunks], settings.bm25)
+    dense = build_dense(chunk_vectors, settings.hnsw_threshold)
+    docs = {d.doc_id: d for d in documents}
+    per_doc = {d: 0 for d in docs}
+    for c in chunks:
+        per_doc[c.doc_id] += 1
+    manifest = {
+        "model": {"name": encoder.name, "dim": encoder.dim, "max_tokens": encoder.max_tokens},
+        "settings": settings.describe(),
+        "corpus": {
+            "fingerprint": fingerprint,
+            "documents": [{"doc_id": d.doc_id, "path": d.path, "content_hash": d.content_hash,
+                           "chunks": per_doc[d.doc_id], "pages": d.page_count} for d in documents],
+            "errors": [str(e) for e in errors],
+        },
+        "counts": {"documents": len(docs), "chunks": len(chunks), "sentences": int(counts.sum())},
+        "dense": {"type": type(dense).__name__},
+    }
+    timings["index"] = time.perf_counter() - t
+    t = time.perf_counter()
+    save_index(index_dir, IndexData(manifest=manifest, documents=docs, chunks=chunks, bm25=bm25,
+                                    chunk_vectors=chunk_vectors, sentence_vectors=sentence_vectors,
+                                    sentence_ptr=sentence_ptr), dense)
+    timings["save"] = time.perf_counter() - t
+    return IngestReport(
+        documents=len(docs), chunks=len(chunks), pages=sum(d.page_count for d in documents),
+        reused_chunks=len(chunks) - len(todo), encoded_chunks=len(todo),
+        seconds=time.perf_counter() - started, errors=tuple(errors), timings=timings,
+    )
+
+
+def ingest(corpus_dir: Path, index_dir: Path, encoder, settings: IndexSettings = IndexSettings(),
+           progress: Callable[[str, int, int], None] | None = None) -> IngestReport:
+    """Load every file of ``corpus_dir`` and (re)build ``index_dir``. Bad files are reported in
+    ``errors``; raises QAError only when no document at all could be indexed."""
+    from .loaders import load_corpus
+
+    started = time.perf_counter()
+    fingerprint = corpus_fingerprint(corpus_dir, settings, encoder.name)
+    t = time.perf_counter()
+    documents, errors = load_corpus(corpus_dir)
+    load_seconds = time.perf_counter() - t
+    report = build_index(documents, index_dir, encoder, settings, fingerprint, tuple(errors), progress)
+    timings = dict(report.timings, load=load_seconds)
+    return replace(report, seconds=time.perf_counter() - started, timings=timings)

@@ -1,0 +1,3 @@
+"""Defaults chosen by `qa eval --sweep` on tuning data only (see README, "Evaluation")."""
+
+DEFAULT_FUSION = {"fusion": "rrf", "rrf_k": 60.0, "dense_weight": 0.5}
