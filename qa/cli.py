@@ -47,9 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query")
     _search_options(p, 10)
 
-    from . import commands
+    from . import commands, evalcli
 
     commands.add_parsers(sub, _common, _search_options)
+    evalcli.add_parsers(sub, _common, _search_options)
     return parser
 
 
@@ -163,9 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``qa`` console script; returns the exit status."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     args = build_parser().parse_args(argv)
-    from . import commands
+    from . import commands, evalcli
 
-    handlers = {"ingest": cmd_ingest, "search": cmd_search, **commands.HANDLERS}
+    handlers = {"ingest": cmd_ingest, "search": cmd_search, **commands.HANDLERS, **evalcli.HANDLERS}
     try:
         return handlers[args.command](args)
     except (QAError, ValueError) as exc:

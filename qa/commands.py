@@ -1,9 +1,71 @@
-"""Sub-commands beyond ingest and search: ask, cite, eval, bench (each a thin handler)."""
+"""The ``qa ask`` and ``qa cite`` sub-commands (thin handlers over qa.answer and qa.cite)."""
 
 from __future__ import annotations
 
-HANDLERS: dict = {}
+import json
+import textwrap
 
 
 def add_parsers(sub, common, search_options) -> None:
     """Register the extra sub-commands on the ``qa`` parser."""
+    p = sub.add_parser("ask", help="answer a question with a cited verbatim quote")
+    common(p)
+    p.add_argument("question")
+    search_options(p, 5)
+
+    p = sub.add_parser("cite", help="find every place a quote appears, exactly or nearly")
+    common(p)
+    p.add_argument("quote")
+    p.add_argument("--limit", type=int, default=20)
+
+
+def cmd_ask(args) -> int:
+    from .answer import ABSTAIN_TEXT, AnswerSettings, answer_question, answer_to_json
+    from .cite import QuoteFinder
+    from .cli import hit_json, open_retriever, print_hits, search_settings
+
+    retriever = open_retriever(args)
+    settings = search_settings(args, k=max(args.k, AnswerSettings().passages))
+    ans = answer_question(retriever, QuoteFinder(retriever.data), args.question, settings)
+    docs = retriever.data.documents
+    if args.json:
+        print(json.dumps(answer_to_json(ans, lambda h: hit_json(h, docs)), ensure_ascii=False))
+        return 0
+    if ans.abstained:
+        print(f"{ABSTAIN_TEXT} (confidence {ans.confidence:.2f})\n\nClosest passages:")
+        print_hits(list(ans.passages)[: args.k], docs)
+        return 0
+    a = ans.answer
+    print(textwrap.fill(f"\u201c{a.text}\u201d " + " ".join(f"[{c.n}]" for c in ans.citations), 100))
+    if a.short:
+        print(f"\nShort answer: {a.short}")
+    print(f"Confidence: {ans.confidence:.2f}\n")
+    for c in ans.citations:
+        where = f"p. {c.page}" if c.page is not None else (c.section or "-")
+        print(f"[{c.n}] {c.reference}\n    {c.doc_id} [{c.start}:{c.end}] {where}" + (f"\n    {c.url}" if c.url else ""))
+    print("\nPassages:")
+    print_hits(list(ans.passages)[: args.k], docs)
+    return 0
+
+
+def cmd_cite(args) -> int:
+    from .cite import QuoteFinder
+    from .cli import open_retriever
+
+    retriever = open_retriever(args)
+    matches = QuoteFinder(retriever.data).find(args.quote, limit=args.limit)
+    if args.json:
+        print(json.dumps({"quote": args.quote, "matches": [m.__dict__ for m in matches]}, ensure_ascii=False))
+        return 0
+    if not matches:
+        print("The quote was not found in any document, exactly or nearly.")
+        return 0
+    for m in matches:
+        where = f"p. {m.page}" if m.page is not None else (m.section or "-")
+        kind = "exact" if m.exact else f"near, similarity {m.similarity:.2f}"
+        print(f"{m.doc_id} [{m.start}:{m.end}] {where} ({kind})\n    {m.title}")
+        print(textwrap.indent(textwrap.fill(f"…{m.context_before[-60:]}[{m.text}]{m.context_after[:60]}…", 96), "    "))
+    return 0
+
+
+HANDLERS = {"ask": cmd_ask, "cite": cmd_cite}

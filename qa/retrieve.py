@@ -69,6 +69,7 @@ class Retriever:
 
     def __post_init__(self) -> None:
         self._dense = load_dense(self.data.dense_path) if self.data.dense_path else None
+        self.row_of = {c.chunk_id: i for i, c in enumerate(self.data.chunks)}
         self._doc_of = np.array([c.doc_id for c in self.data.chunks], dtype=object)
         kinds = {d.doc_id: d.kind for d in self.data.documents.values()}
         self._kind_of = np.array([kinds.get(c.doc_id, "") for c in self.data.chunks], dtype=object)

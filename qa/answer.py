@@ -1,0 +1,239 @@
+"""(question, hits) -> Answer: the best verbatim sentence (or two adjacent ones) with citations.
+
+Sentences are scored with the query embedding against sentence embeddings stored at ingestion
+(no encoding at question time beyond the query's one) and with the share of the query's term
+weight (BM25 idf) they contain. When the best score is below a threshold calibrated on the
+tuning questions, the answer abstains and the nearest passages are still returned.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from urllib.parse import quote as urlquote
+
+import numpy as np
+
+from .cite import QuoteFinder, _primacy
+from .retrieve import Retriever, SearchSettings, clean_query
+from .tokenize import tokenize
+from .tuning import ANSWER_DEFAULTS
+from .types import Answer, AnswerSpan, Citation, Document, Hit
+
+ABSTAIN_TEXT = "The corpus does not answer this."
+
+
+@dataclass(frozen=True)
+class AnswerSettings:
+    """How sentences are scored; defaults come from the tuning split (qa/tuning.py)."""
+
+    passages: int = ANSWER_DEFAULTS["passages"]
+    dense_weight: float = ANSWER_DEFAULTS["dense_weight"]
+    abstain_threshold: float = ANSWER_DEFAULTS["abstain_threshold"]
+    pair_penalty: float = 0.06
+    duplicate_similarity: float = 0.9
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.passages <= 50:
+            raise ValueError(f"passages must be between 1 and 50, got {self.passages}")
+        if not 0 <= self.dense_weight <= 1:
+            raise ValueError(f"dense_weight must be between 0 and 1, got {self.dense_weight}")
+        if not 0 <= self.abstain_threshold <= 1:
+            raise ValueError(f"abstain_threshold must be between 0 and 1, got {self.abstain_threshold}")
+
+
+# --- what kind of short answer a question wants -------------------------------------------------
+
+_MONTH = r"(?:Jan(?:uary|\.)?|Feb(?:ruary|\.)?|Mar(?:ch|\.)?|Apr(?:il|\.)?|May|June?|July?|Aug(?:ust|\.)?|Sept?(?:ember|\.)?|Oct(?:ober|\.)?|Nov(?:ember|\.)?|Dec(?:ember|\.)?)"
+_PATTERNS = {
+    "amount": r"\$\s?\d[\d,]*(?:\.\d+)?(?:\s?(?:million|billion|trillion|thousand))?|\d[\d,]*(?:\.\d+)?\s?(?:%|percent)",
+    "date": rf"{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|{_MONTH}\s+\d{{4}}|\b(?:19|20)\d{{2}}\b",
+    "number": r"\b\d[\d,]*(?:\.\d+)?(?:\s(?:million|billion|trillion))?(?:\s(?:other\s)?[a-z]+)?",
+    "name": r"\b[A-Z][\w’'.&-]*(?:\s(?:of|for|and|the|de|’s)?\s?[A-Z][\w’'.&-]*)*",
+}
+_WANTS = [
+    ("amount", r"\bhow much\b|\b(value|amount|worth|cost|budget|percentage|share|funding)\b"),
+    ("date", r"\bwhen\b|\bwhat (year|date|month|day)\b|\bwhich (year|month|date)\b|\bdated?\b"),
+    ("number", r"\bhow many\b|\bnumber of\b"),
+    ("name", r"\bwho\b|\bwhose\b|\bwhere\b|\bwhich (country|countries|nation|city|agency|organi[sz]ation|office|bureau|company|official|person|state|program)\b|\bwhat (country|agency|organi[sz]ation|office|program|bureau)\b"),
+]
+
+
+def wanted_type(question: str) -> str | None:
+    """"amount", "date", "number", "name" or None, from the question's wording."""
+    q = question.lower()
+    for kind, pattern in _WANTS:
+        if re.search(pattern, q):
+            return kind
+    return None
+
+
+def short_answer(question: str, sentence: str, kind: str | None) -> tuple[int, int] | None:
+    """Offsets inside ``sentence`` of the number, date, amount or name the question asks for."""
+    if kind is None:
+        return None
+    q = question.lower()
+    kinds = [kind] + (["amount", "number"] if kind == "amount" else ["date"] if kind == "number" else [])
+    for k in kinds:
+        for m in re.finditer(_PATTERNS[k], sentence):
+            text = m.group().strip(" ,.;:")
+            if not text or text.lower() in q or (k == "name" and m.start() == 0 and " " not in text):
+                continue
+            return m.start(), m.start() + len(text)
+    return None
+
+
+# --- scoring ------------------------------------------------------------------------------------
+
+def _idf(retriever: Retriever) -> tuple[dict[str, int], np.ndarray, int]:
+    w = retriever.data.bm25.weights
+    df = np.diff(np.asarray(w.indptr))
+    n = w.shape[1]
+    return retriever.data.bm25.vocab, np.log1p((n - df + 0.5) / (df + 0.5)), n
+
+
+def _coverage(query_terms: dict[str, float], sentence_terms: set[str]) -> float:
+    total = sum(query_terms.values())
+    return sum(v for t, v in query_terms.items() if t in sentence_terms) / total if total else 0.0
+
+
+def answer_question(
+    retriever: Retriever,
+    finder: QuoteFinder,
+    question: str,
+    search: SearchSettings = SearchSettings(),
+    settings: AnswerSettings = AnswerSettings(),
+) -> Answer:
+    """Answer ``question`` with a verbatim quote, or abstain; raises QueryError for a bad question."""
+    question = clean_query(question)
+    started = time.perf_counter()
+    t = time.perf_counter()
+    qvec = retriever.encode(question)
+    encode_ms = (time.perf_counter() - t) * 1000
+    hits = retriever.search(question, search, query_vector=qvec)
+    timings = dict(retriever.last_timings, encode=encode_ms)
+    t = time.perf_counter()
+    best = _best_run(retriever, question, qvec, hits[: settings.passages], settings)
+    if best is None or best[0] < settings.abstain_threshold:
+        timings["answer"] = (time.perf_counter() - t) * 1000
+        timings["total"] = (time.perf_counter() - started) * 1000
+        return Answer(question=question, abstained=True, confidence=round(best[0], 4) if best else 0.0,
+                      answer=None, citations=(), passages=tuple(hits), timings_ms=timings)
+    score, doc_id, start, end = best
+    span, citations = _cite(retriever, finder, question, doc_id, start, end, settings)
+    timings["answer"] = (time.perf_counter() - t) * 1000
+    timings["total"] = (time.perf_counter() - started) * 1000
+    return Answer(question=question, abstained=False, confidence=round(score, 4), answer=span,
+                  citations=citations, passages=tuple(hits), timings_ms=timings)
+
+
+def _best_run(retriever: Retriever, question: str, qvec: np.ndarray, hits: list[Hit], settings: AnswerSettings):
+    """(score, doc_id, start, end) of the best sentence or adjacent pair among the hits."""
+    vocab, idf, _ = _idf(retriever)
+    top_idf = float(idf.max()) if idf.size else 1.0
+    query_terms = {t: (float(idf[vocab[t]]) if t in vocab else top_idf) for t in set(tokenize(question))}
+    kind = wanted_type(question)
+    data = retriever.data
+    best = None
+    for rank, hit in enumerate(hits):
+        row = retriever.row_of[hit.chunk.chunk_id]
+        lo, hi = int(data.sentence_ptr[row]), int(data.sentence_ptr[row + 1])
+        if hi == lo:
+            continue
+        sims = np.asarray(data.sentence_vectors[lo:hi]) @ qvec
+        doc = data.documents[hit.chunk.doc_id]
+        terms = [set(tokenize(doc.text[a:b])) for a, b in hit.chunk.sentences]
+        prior = 0.04 / (1 + rank)
+        for i, (a, b) in enumerate(hit.chunk.sentences):
+            for j in (i, i + 1):
+                if j >= len(hit.chunk.sentences):
+                    continue
+                union = terms[i] | terms[j]
+                dense = float(max(sims[i], sims[j]))
+                lexical = _coverage(query_terms, union)
+                score = settings.dense_weight * dense + (1 - settings.dense_weight) * lexical + prior
+                end = hit.chunk.sentences[j][1]
+                if kind and short_answer(question, doc.text[a:end], kind):
+                    score += 0.03
+                if j > i:
+                    score -= settings.pair_penalty
+                if best is None or score > best[0]:
+                    best = (min(max(score, 0.0), 1.0), doc.doc_id, a, end)
+    return best
+
+
+def _cite(retriever, finder: QuoteFinder, question, doc_id, start, end, settings):
+    """The answer span (moved to the primary source when it holds the same words) and citations."""
+    docs = retriever.data.documents
+    text = docs[doc_id].text[start:end]
+    places = [(doc_id, start, end, 1.0)]
+    for m in finder.find(text, near=False) + finder.near(text, limit=10, threshold=settings.duplicate_similarity):
+        if not any(m.doc_id == d and m.start < e and s < m.end for d, s, e, _ in places):
+            places.append((m.doc_id, m.start, m.end, m.similarity))
+    places.sort(key=lambda p: (_primacy(docs[p[0]]), -p[3]))
+    a_doc, a_start, a_end, _ = places[0]
+    a_text = docs[a_doc].text[a_start:a_end]
+    short = short_answer(question, a_text, wanted_type(question))
+    span = AnswerSpan(
+        doc_id=a_doc, start=a_start, end=a_end, text=a_text, page=docs[a_doc].page_at(a_start),
+        short=a_text[short[0]:short[1]] if short else "",
+        short_start=a_start + short[0] if short else None, short_end=a_start + short[1] if short else None,
+    )
+    citations = tuple(make_citation(n, docs[d], s, e) for n, (d, s, e, _) in enumerate(places, start=1))
+    return span, citations
+
+
+def make_citation(n: int, doc: Document, start: int, end: int) -> Citation:
+    """Citation number ``n`` of ``doc.text[start:end]``, with a reference line and a deep link."""
+    page = doc.page_at(start)
+    section = doc.section_at(start)
+    return Citation(n=n, doc_id=doc.doc_id, title=doc.title, publisher=doc.publisher, date=doc.date,
+                    page=page, section=section, start=start, end=end, quote=doc.text[start:end],
+                    url=fragment_url(doc.url, doc.text[start:end]) if doc.url else "",
+                    reference=reference_line(doc, page, section))
+
+
+def reference_line(doc: Document, page: int | None, section: str) -> str:
+    """E.g. ``U.S. Department of State, "A Strategic Framework for Space Diplomacy", 2023, p. 24``."""
+    parts = [doc.publisher] if doc.publisher else []
+    parts.append(f"\u201c{doc.title}\u201d")
+    if doc.date:
+        parts.append(doc.date)
+    if page is not None:
+        parts.append(f"p. {page}")
+    elif section:
+        parts.append(f"section \u201c{section}\u201d")
+    return ", ".join(parts)
+
+
+def _fragment_part(words: list[str]) -> str:
+    return urlquote(" ".join(words), safe="").replace("-", "%2D")
+
+
+def fragment_url(url: str, quote: str) -> str:
+    """``url`` with a text fragment (``#:~:text=start,end``) that opens the page at the quote."""
+    words = quote.split()
+    if not words:
+        return url
+    base = url.split("#", 1)[0]
+    if len(words) <= 8:
+        return f"{base}#:~:text={_fragment_part(words)}"
+    return f"{base}#:~:text={_fragment_part(words[:4])},{_fragment_part(words[-4:])}"
+
+
+def answer_to_json(ans: Answer, hit_json) -> dict:
+    """The JSON shape of ``qa ask --json``; ``hit_json`` renders passages as ``qa search`` does."""
+    a = ans.answer
+    return {
+        "question": ans.question,
+        "abstained": ans.abstained,
+        "confidence": ans.confidence,
+        "message": ABSTAIN_TEXT if ans.abstained else "",
+        "answer": None if a is None else {"text": a.text, "short": a.short, "doc_id": a.doc_id, "start": a.start,
+                                          "end": a.end, "page": a.page, "short_start": a.short_start,
+                                          "short_end": a.short_end},
+        "citations": [c.__dict__ for c in ans.citations],
+        "passages": [hit_json(h) for h in ans.passages],
+        "timings_ms": {k: round(v, 2) for k, v in ans.timings_ms.items()},
+    }

@@ -1,0 +1,184 @@
+"""Quote -> every place it occurs in the corpus: exact matches first, then near matches.
+
+Exact matching ignores case, whitespace and line breaks, curly versus straight quotes and the
+kind of dash. Near matches (a misquote, a few words paraphrased, a quote broken by a footnote)
+are looked for only in the passages the BM25 index ranks highest for the quote, and aligned
+word by word with rapidfuzz's normalised Indel similarity; every match's ``text`` is the
+verbatim document text at its offsets.
+"""
+
+from __future__ import annotations
+
+import re
+from array import array
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rapidfuzz import fuzz
+
+from .store import IndexData
+from .tokenize import tokenize
+from .types import Document, Match, QueryError
+
+MAX_QUOTE_CHARS = 5000
+NEAR_THRESHOLD = 0.75
+CONTEXT_CHARS = 120
+
+_FOLD = str.maketrans({
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
+    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-",
+    "\u00a0": " ", "\u00ad": "",
+})
+
+
+@dataclass(frozen=True)
+class Folded:
+    """``text`` folded for matching; ``origin[i]`` is the offset in the original of ``text[i]``."""
+
+    text: str
+    origin: array
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Original ``(start, end)`` of folded ``[start, end)``."""
+        return self.origin[start], self.origin[end - 1] + 1
+
+
+def fold(text: str) -> Folded:
+    """Lower-case, straight quotes, one kind of dash, whitespace runs as one space; offsets kept."""
+    out: list[str] = []
+    origin = array("q")
+    space = False
+    for i, ch in enumerate(text):
+        ch = ch.translate(_FOLD)
+        if not ch:
+            continue
+        if ch.isspace():
+            if out and not space:
+                out.append(" ")
+                origin.append(i)
+            space = True
+            continue
+        space = False
+        for c in ch.lower():
+            out.append(c)
+            origin.append(i)
+    while out and out[-1] == " ":
+        out.pop()
+        origin.pop()
+    return Folded("".join(out), origin)
+
+
+def clean_quote(quote: str) -> str:
+    """The quote with outer quotation marks and whitespace removed; raises QueryError if unusable."""
+    text = " ".join(str(quote).split())
+    text = text.strip("\"'“”‘’«» ")
+    if not text:
+        raise QueryError("the quote is empty: paste the words to look for")
+    if len(text) > MAX_QUOTE_CHARS:
+        raise QueryError(f"the quote has {len(text)} characters; the limit is {MAX_QUOTE_CHARS}")
+    if not re.search(r"\w", text):
+        raise QueryError("the quote has no letters or digits to look for")
+    return text
+
+
+class QuoteFinder:
+    """Finds quotes in the documents of an index; folded document texts are built once."""
+
+    def __init__(self, data: IndexData) -> None:
+        self.data = data
+        self._folded: dict[str, Folded] = {}
+
+    def folded(self, doc_id: str) -> Folded:
+        if doc_id not in self._folded:
+            self._folded[doc_id] = fold(self.data.documents[doc_id].text)
+        return self._folded[doc_id]
+
+    def find(self, quote: str, limit: int = 20, near: bool = True, candidates: int = 20) -> list[Match]:
+        """Exact matches in every document (primary sources first), then — when there is no
+        exact match — near matches ranked by similarity. Raises QueryError for a bad quote."""
+        text = clean_quote(quote)
+        needle = fold(text).text
+        exact: list[Match] = []
+        for doc_id in self.data.documents:
+            hay = self.folded(doc_id)
+            pos = hay.text.find(needle)
+            while pos >= 0 and len(exact) < limit:
+                start, end = hay.span(pos, pos + len(needle))
+                exact.append(self._match(doc_id, start, end, 1.0, True))
+                pos = hay.text.find(needle, pos + 1)
+        if exact or not near:
+            return sorted(exact, key=lambda m: (_primacy(self.data.documents[m.doc_id]), m.doc_id, m.start))
+        return self.near(text, limit=limit, candidates=candidates)
+
+    def near(self, quote: str, limit: int = 20, candidates: int = 20, threshold: float = NEAR_THRESHOLD) -> list[Match]:
+        """Best fuzzy alignments of ``quote`` inside the passages BM25 ranks highest for it."""
+        q = fold(clean_quote(quote)).text
+        qwords = _words(q)
+        if not qwords:
+            return []
+        found: list[Match] = []
+        for row, _ in self.data.bm25.top(tokenize(quote), candidates):
+            chunk = self.data.chunks[row]
+            doc = self.data.documents[chunk.doc_id]
+            lo = max(0, chunk.start - len(quote))
+            hi = min(len(doc.text), chunk.end + len(quote))
+            region = fold(doc.text[lo:hi])
+            best = _align(q, qwords, region)
+            if best and best[0] >= threshold:
+                score, a, b = best
+                start, end = region.span(a, b)
+                found.append(self._match(doc.doc_id, lo + start, lo + end, score, False))
+        found.sort(key=lambda m: (-m.similarity, _primacy(self.data.documents[m.doc_id]), m.start))
+        kept: list[Match] = []
+        for m in found:  # overlapping chunks find the same place twice
+            if not any(k.doc_id == m.doc_id and k.start < m.end and m.start < k.end for k in kept):
+                kept.append(m)
+        return kept[:limit]
+
+    def _match(self, doc_id: str, start: int, end: int, similarity: float, exact: bool) -> Match:
+        doc = self.data.documents[doc_id]
+        return Match(
+            doc_id=doc_id, title=doc.title, page=doc.page_at(start), section=doc.section_at(start),
+            start=start, end=end, text=doc.text[start:end], similarity=round(similarity, 4), exact=exact,
+            context_before=doc.text[max(0, start - CONTEXT_CHARS):start],
+            context_after=doc.text[end:end + CONTEXT_CHARS],
+        )
+
+
+_PRIMACY = {"framework": 0, "report": 1, "fact sheet": 2, "other": 3, "article": 4}
+
+
+def _primacy(doc: Document) -> int:
+    """Primary sources (the framework, reports) before the articles that quote them."""
+    return _PRIMACY.get(doc.kind, 3)
+
+
+@lru_cache(maxsize=4096)
+def _bare(word: str) -> str:
+    return re.sub(r"^\W+|\W+$", "", word)
+
+
+def _words(folded: str) -> list[tuple[int, int, str]]:
+    return [(m.start(), m.end(), _bare(m.group())) for m in re.finditer(r"\S+", folded)]
+
+
+def _align(q: str, qwords: list, region: Folded) -> tuple[float, int, int] | None:
+    """The region window (whole words, starting and ending on a quote word) most similar to q."""
+    words = _words(region.text)
+    vocab = {w for _, _, w in qwords}
+    n = len(qwords)
+    shortest, longest = max(1, int(n * 0.6)), int(n * 1.5) + 2
+    best: tuple[float, int, int] | None = None
+    for i, (a, _, wi) in enumerate(words):
+        if wi not in vocab:
+            continue
+        for j in range(i + shortest - 1, min(len(words), i + longest)):
+            if words[j][2] not in vocab:
+                continue
+            b = words[j][1]
+            cutoff = best[0] * 100 if best else 0
+            score = fuzz.ratio(q, region.text[a:b], score_cutoff=cutoff)
+            if score and (best is None or score / 100 > best[0]):
+                best = (score / 100, a, b)
+    return best
