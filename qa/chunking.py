@@ -1,6 +1,7 @@
 """Document -> sentences -> Chunk: sentence-aware passages sized in the embedding model's tokens.
 
-Chunks never cross a section (footnotes are sections of their own), overlap by whole sentences,
+Chunks never cross a section (footnotes are sections of their own) except that a lone heading
+opens the passage of its first subsection; they overlap by whole sentences
 and hold at most ``max_tokens`` word pieces so the model never truncates one silently. A single
 sentence longer than that is cut at word boundaries.
 """
@@ -33,6 +34,7 @@ class ChunkSettings:
 
     max_tokens: int = 200
     overlap_sentences: int = 1
+    min_tokens: int = 24  # a section smaller than this (a lone heading) joins its first subsection
 
     def __post_init__(self) -> None:
         if not 16 <= self.max_tokens <= 8192:
@@ -106,13 +108,14 @@ def chunk_document(doc: Document, count_tokens: TokenCounter, settings: ChunkSet
     """Chunks of ``doc`` in text order; each chunk's text is ``doc.text[start:end]``."""
     chunks: list[Chunk] = []
     seen: dict[str, int] = {}
-    for block in doc.sections or (Span(0, len(doc.text), ""),):
+    blocks = doc.sections or (Span(0, len(doc.text), ""),)
+    units: list[tuple[int, int]] = []
+    unit_sizes: list[int] = []
+    for n, block in enumerate(blocks):
         sentences = split_sentences(doc.text, block.start, block.end)
         if not sentences:
             continue
         sizes = count_tokens([doc.text[a:b] for a, b in sentences])
-        units: list[tuple[int, int]] = []
-        unit_sizes: list[int] = []
         for span, size in zip(sentences, sizes):
             if size > settings.max_tokens:
                 pieces = _split_long(doc.text, span, count_tokens, settings.max_tokens)
@@ -121,9 +124,13 @@ def chunk_document(doc: Document, count_tokens: TokenCounter, settings: ChunkSet
             else:
                 units.append(span)
                 unit_sizes.append(size)
+        nxt = blocks[n + 1] if n + 1 < len(blocks) else None
+        if sum(unit_sizes) < settings.min_tokens and nxt is not None and nxt.label.startswith(block.label):
+            continue  # a heading alone: it opens the passage of its first subsection
         for first, last in _pack(unit_sizes, settings):
             start, end = units[first][0], units[last][1]
             chunks.append(_make_chunk(doc, start, end, tuple(units[first:last + 1]), block.label, seen))
+        units, unit_sizes = [], []
     return chunks
 
 

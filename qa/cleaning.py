@@ -108,11 +108,11 @@ def starts_paragraph(line: str, previous: str, width: int) -> bool:
         return True
     if is_list_item(line):
         return True
+    if line[:1] in "“\"" and (ends_sentence(previous) or len(previous) < 0.6 * width):
+        return True
     if not ends_sentence(previous):
         return False
-    if line[:1] in "“\"":
-        return True
-    return len(previous) < 0.85 * width
+    return len(previous) < 0.9 * width
 
 
 def join_hyphenated(left: str, right: str, vocabulary: frozenset[str]) -> str:

@@ -98,7 +98,7 @@ def chunk_documents(documents: Iterable[Document], encoder, settings: IndexSetti
     """All chunks of all documents, in document order."""
     chunking = settings.chunking
     if chunking.max_tokens > encoder.max_tokens:
-        chunking = ChunkSettings(max_tokens=encoder.max_tokens, overlap_sentences=chunking.overlap_sentences)
+        chunking = replace(chunking, max_tokens=encoder.max_tokens)
     chunks: list[Chunk] = []
     for doc in documents:
         if settings.whole_documents:

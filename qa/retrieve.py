@@ -85,12 +85,20 @@ class Retriever:
             mask &= np.isin(self._kind_of, list(settings.kinds))
         return mask
 
-    def encode(self, query: str) -> np.ndarray:
+    def _encoder(self):
         if self.encoder is None:
             from .embed import Encoder
 
             self.encoder = Encoder(self.data.manifest.get("model", {}).get("name"))
-        return self.encoder.encode_queries([query])[0]
+        return self.encoder
+
+    def encode(self, query: str) -> np.ndarray:
+        """The query's unit embedding (loads the index's model on first use)."""
+        return self._encoder().encode_queries([query])[0]
+
+    def encode_many(self, queries: list[str]) -> np.ndarray:
+        """Unit embeddings of many queries in batches (one row each)."""
+        return self._encoder().encode_queries(queries)
 
     def search(self, query: str, settings: SearchSettings = SearchSettings(), query_vector: np.ndarray | None = None) -> list[Hit]:
         """The ``settings.k`` best chunks for ``query``; raises QueryError for a bad query."""

@@ -1,0 +1,184 @@
+"""Cleaning of PDF-extracted text, checked on the real framework text in corpus/."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from qa import cleaning
+from qa.catalog import read_catalog
+from qa.layout import Block, assemble, tiling_problem
+from qa.loaders import load_file
+from qa.pdftext import Page, pdf_blocks, split_pages
+
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+FRAMEWORK = CORPUS / "strategic-framework-space-diplomacy.txt"
+SENTENCE_469 = "One recent NGO estimate puts the value of the global space economy at $469 billion in 2021."
+
+
+@pytest.fixture(scope="module")
+def framework():
+    return load_file(FRAMEWORK, read_catalog(CORPUS)[FRAMEWORK.name])
+
+
+def paragraph_at(doc, offset):
+    start = doc.text.rfind("\n\n", 0, offset) + 2 if "\n\n" in doc.text[:offset] else 0
+    end = doc.text.find("\n\n", offset)
+    return doc.text[start : end if end != -1 else len(doc.text)]
+
+
+def test_footers_banners_and_tracking_urls_are_gone(framework):
+    assert not re.search(r"Page \d+ of 37", framework.text)
+    assert "UNCLASSIF" not in framework.text
+    assert "safelinks" not in framework.text
+    assert "https://" not in framework.text
+
+
+def test_469_sentence_is_one_line_on_page_5(framework):
+    i = framework.text.index(SENTENCE_469)
+    assert "\n" not in framework.text[i : i + len(SENTENCE_469)]
+    # The file starts with a page-start marker and has 8 of them before "Page 10 of 37";
+    # counting back from page 10, the marker " understanding of migration ..." opens page 5.
+    assert framework.page_at(i) == 5
+    assert framework.section_at(i) == "I. Executive Summary"
+
+
+def test_text_after_page_20_footer_is_page_21(framework):
+    i = framework.text.index("Our Diplomacy for Space efforts will promote")
+    assert framework.page_at(i) == 21
+    j = framework.text.index("in order to maintain U.S. leadership in safe and responsible space activities")
+    j += len("in order to maintain U.S. leadership in ")
+    assert framework.page_at(j) == 21
+    assert framework.page_at(j - 5) == 20  # the sentence runs on over the page break
+
+
+def test_pages_after_last_footer_are_unknown_when_markers_do_not_add_up(framework):
+    # Six page-start markers follow "Page 31 of 37": that would reach page 38, so only the
+    # text right after the footer (page 32) is known.
+    assert framework.page_at(framework.text.index("6. Improve information sharing")) == 32
+    assert framework.page_at(framework.text.index("VI. Conclusion")) is None
+
+
+def test_footnote_1_is_a_footnote_span_outside_the_body(framework):
+    note = next(s for s in framework.footnotes if s.label == "1")
+    assert framework.text[note.start : note.end].startswith("1 Space Foundation Releases the Space Report")
+    assert framework.section_at(note.start) == "Footnotes > 1"
+    body = paragraph_at(framework, framework.text.index(SENTENCE_469))
+    assert "Space Foundation Releases" not in body
+    assert framework.page_at(note.start) == 5
+
+
+def test_body_sentence_interrupted_by_footnote_block_runs_on(framework):
+    assert "Future cooperation with strategic competitors will depend on these countries’ adherence" in framework.text
+    assert "recovery and use of outer space resources, lunar operations, and other novel space activities" in framework.text
+    labels = {s.label for s in framework.footnotes}
+    assert {str(n) for n in range(1, 11)} <= labels
+
+
+def test_section_labels(framework):
+    def section(snippet):
+        return framework.section_at(framework.text.index(snippet))
+
+    assert section("Facilitate increased international cooperation") == (
+        "V. Goals and Objectives > Pillar 1 > Diplomacy for Space Goal 1"
+    )
+    assert section("Ensure Technology Transfer mechanisms") == (
+        "V. Goals and Objectives > Pillar 1 > Diplomacy for Space Goal 3 – Cross-Cutting Priorities"
+        " > 3.3 Non-Proliferation, Technology Transfer, and Export Controls"
+    )
+    assert section("Use satellite imagery to build U.S. credibility") == (
+        "V. Goals and Objectives > Pillar 2 > Space for Diplomacy Goal 1"
+    )
+    assert section("The Department’s analysis of broad geopolitical") == "IV. Key Factors for the Department > Our Strengths"
+    # headings stay in the text as their own paragraphs
+    assert "\n\nV. Goals and Objectives\n\n" in framework.text
+    assert "\n\nDiplomacy for Space Goal 1\n\n" in framework.text
+
+
+def test_layout_rules(framework):
+    assert tiling_problem(framework.pages, len(framework.text)) == ""
+    assert tiling_problem(framework.sections, len(framework.text)) == ""
+    assert framework.text == framework.text.strip()
+    assert "\n\n\n" not in framework.text and "  " not in framework.text
+    assert all(p.strip() == p and p and "\n" not in p for p in framework.text.split("\n\n"))
+    assert "\n\n2. Utilize the Artemis Accords" in framework.text  # numbered items start paragraphs
+    assert "\n\n• Space for Diplomacy:" in framework.text
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "joined"),
+    [
+        ("the communi-", "cation of data", "the communication of data"),  # bare suffix
+        ("with space-", "based assets", "with space-based assets"),  # known compound second part
+        ("its long-", "term goals", "its long-term goals"),
+        ("inter-", "national rules", "inter-national rules"),  # no evidence: keep the hyphen
+        ("a non-", "governmental body", "a non-governmental body"),
+        ("USG-", "provided systems", "USG-provided systems"),  # capital fragment
+        ("post-", "International", "post-International"),  # next line capitalised
+        ("compe-", "tition grows", "competition grows"),  # joined word is in the vocabulary
+    ],
+)
+def test_hyphen_rejoin(left, right, joined):
+    vocabulary = frozenset({"competition"})
+    assert cleaning.join_lines(left, right, vocabulary) == joined
+
+
+def test_hyphen_form_used_elsewhere_wins():
+    assert cleaning.join_lines("a cost-", "ly plan", frozenset({"cost-ly"})) == "a cost-ly plan"
+
+
+def test_real_hyphenated_compounds_survive(framework):
+    for word in ("long-term", "rules-based", "non-governmental", "cross-government", "USG-provided", "capacity-building"):
+        assert word in framework.text
+
+
+def test_split_pages_counts_between_footers():
+    raw = "intro\n Page two starts\nmore\nPage 3 of 5\nUNCLASSIFIED\nfour\n five here\nPage 5 of 5\n"
+    pages = split_pages(raw)
+    assert [p.label for p in pages] == ["2", "3", "4", "5"]
+    assert all("Page" not in line for p in pages for line in p.lines if "of 5" in line)
+
+
+def test_split_pages_inconsistent_markers_give_unknown():
+    raw = "a\nPage 2 of 9\nb\n c\n d\n e\nPage 4 of 9\nf\n"
+    assert [p.label for p in split_pages(raw)] == ["2", "3", "", "", "4", "5"]
+
+
+def test_split_pages_without_footer_is_unknown():
+    assert [p.label for p in split_pages("one\n two\n")] == ["", ""]
+
+
+def test_split_pages_never_below_page_1():
+    raw = " a\n b\n c\nPage 2 of 3\n"
+    assert [p.label for p in split_pages(raw)] == ["", "", "2"]
+
+
+def test_pdf_blocks_with_known_pages_and_footnote():
+    pages = [
+        Page("1", ("Intro text that mentions a figure of 12 units in 2021.1 The next", "Page 1 of 2",
+                   "1 Source of the figure, a long footnote line that is printed in small type here.")),
+        Page("2", ("line continues on the second page. Done.",)),
+    ]
+    layout = assemble(pdf_blocks(pages), paged=True)
+    assert layout.text.startswith("Intro text that mentions a figure of 12 units in 2021.1 The next line continues")
+    assert layout.text.endswith("1 Source of the figure, a long footnote line that is printed in small type here.")
+    assert [s.label for s in layout.pages] == ["1", "2", "1"]
+    assert layout.footnotes[0].label == "1"
+
+
+def test_assemble_tiles_and_merges():
+    blocks = [Block("Title", "heading", 1, "Title", ((0, "1"),)), Block("Body", pages=((0, "1"),)),
+              Block("Next", pages=((0, "2"),))]
+    layout = assemble(blocks, paged=True)
+    assert layout.text == "Title\n\nBody\n\nNext"
+    assert [(s.start, s.end, s.label) for s in layout.pages] == [(0, 13, "1"), (13, 17, "2")]
+    assert [(s.start, s.end, s.label) for s in layout.sections] == [(0, 17, "Title")]
+
+
+def test_tiling_problem_reports_gaps():
+    from qa.types import Span
+
+    assert tiling_problem((Span(0, 3, ""), Span(4, 6, "")), 6).startswith("gap")
+    assert tiling_problem((Span(0, 3, ""),), 5).startswith("last span")
