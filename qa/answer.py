@@ -154,8 +154,10 @@ def _best_run(retriever: Retriever, question: str, qvec: np.ndarray, hits: list[
                 lexical = _coverage(query_terms, union)
                 score = settings.dense_weight * dense + (1 - settings.dense_weight) * lexical + prior
                 end = hit.chunk.sentences[j][1]
-                if kind and short_answer(question, doc.text[a:end], kind):
-                    score += 0.03
+                if kind:
+                    score += 0.03 if short_answer(question, doc.text[a:end], kind) else -0.05
+                if len(doc.text[a:end].split()) < 6:  # a heading or caption, not an answer
+                    score -= 0.1
                 if j > i:
                     score -= settings.pair_penalty
                 if best is None or score > best[0]:

@@ -1,9 +1,172 @@
-"""The ``qa eval`` and ``qa bench`` sub-commands."""
+"""The ``qa eval`` and ``qa bench`` sub-commands (thin handlers)."""
 
 from __future__ import annotations
 
-HANDLERS: dict = {}
+import json
+import os
+import sys
+from pathlib import Path
+
+DEFAULT_GOLD = "eval/questions.jsonl"
 
 
 def add_parsers(sub, common, search_options) -> None:
     """Register ``eval`` and ``bench``."""
+    p = sub.add_parser("eval", help="retrieval and answer metrics on a gold set or a BEIR dataset")
+    common(p)
+    p.add_argument("--questions", default=os.environ.get("QA_GOLD", DEFAULT_GOLD), help="gold JSONL file")
+    p.add_argument("--split", default=None,
+                   help="gold: tune, report (default) or all; BEIR: the qrels split (default test)")
+    p.add_argument("--modes", default="bm25,dense,hybrid")
+    p.add_argument("--k", type=int, default=10)
+    p.add_argument("--beir", default=None, help="a BEIR-format folder (corpus.jsonl, queries.jsonl, qrels/)")
+    p.add_argument("--report", default=None, help="write report.md, metrics.json and charts here")
+    p.add_argument("--sweep", action="store_true", help="grid-search fusion and abstention on the tuning split")
+
+    from .bench import add_parser
+
+    add_parser(sub)
+
+
+def _progress():
+    from tqdm import tqdm
+
+    bars = {}
+
+    def update(stage: str, n: int, total: int) -> None:
+        if stage not in bars:
+            bars[stage] = tqdm(total=total, desc=stage, file=sys.stderr, leave=False)
+        bars[stage].update(n)
+
+    return update
+
+
+def _modes(args) -> tuple[str, ...]:
+    modes = tuple(m.strip() for m in args.modes.split(",") if m.strip())
+    bad = [m for m in modes if m not in ("bm25", "dense", "hybrid")]
+    if bad or not modes:
+        raise ValueError(f"--modes takes bm25, dense and/or hybrid, got {args.modes!r}")
+    return modes
+
+
+def cmd_eval(args) -> int:
+    if args.beir:
+        return _eval_beir(args)
+    from .cli import open_retriever
+    from .evaluate import evaluate_gold, load_gold
+
+    split = args.split or ("tune" if args.sweep else "report")
+    if split not in ("tune", "report", "all"):
+        raise ValueError(f"--split for a gold set is tune, report or all, got {split!r}")
+    questions = [q for q in load_gold(Path(args.questions)) if split == "all" or q.split == split]
+    if not questions:
+        raise ValueError(f"{args.questions} has no questions in split {split!r}")
+    retriever = open_retriever(args)
+    if args.sweep:
+        return _sweep_gold(args, retriever, questions)
+    result = evaluate_gold(retriever, questions, modes=_modes(args), k=args.k)
+    summary = dict(result.summary, split=split, questions_file=args.questions)
+    if args.report:
+        from .report import write_report
+
+        paths = write_report(Path(args.report), result, f"Gold-set evaluation ({split} split, {len(questions)} questions)",
+                             {"split": split})
+        print("wrote " + ", ".join(map(str, paths)), file=sys.stderr)
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        from .report import metrics_table
+
+        print(f"{len(questions)} questions ({split} split, {summary['answerable']} answerable)\n")
+        print(metrics_table(summary["modes"]))
+        a, lat = summary["answers"], summary["latency_ms"]
+        print(f"\nanswers: hit rate {a['hit_rate']:.3f}, citation precision {a['citation_precision']:.3f}, "
+              f"abstain precision {a['abstain_precision']:.3f}, abstain recall {a['abstain_recall']:.3f}; "
+              f"latency mean {lat['mean']:.0f} ms, p95 {lat['p95']:.0f} ms")
+    return 0
+
+
+def _sweep_gold(args, retriever, questions) -> int:
+    from .retrieve import SearchSettings
+    from .sweep import gold_qrels, sweep_answers, sweep_fusion
+
+    if args.split not in (None, "tune"):
+        print(f"note: sweeping on the {args.split} split; tune on the tuning split only", file=sys.stderr)
+    tune = questions
+    fusion = sweep_fusion(retriever, {q.id: q.question for q in tune}, gold_qrels(retriever, tune))
+    best = fusion[0].setting
+    answers = sweep_answers(retriever, tune, SearchSettings(mode="hybrid", k=10, **best))
+    out = {"split": args.split or "tune", "questions": len(tune),
+           "fusion": [{"setting": p.setting, "ndcg@10": round(p.score, 4)} for p in fusion],
+           "answers_best": [{"setting": p.setting, "accuracy": round(p.score, 4)} for p in answers[:10]]}
+    if args.json:
+        print(json.dumps(out))
+    else:
+        for p in fusion:
+            print(f"{json.dumps(p.setting):50s} hybrid ndcg@10 {p.score:.4f}")
+        print(f"\nbest fusion: {best}")
+        for p in answers[:5]:
+            print(f"{json.dumps(p.setting):70s} right {p.score:.3f}")
+        print(f"best answer setting: {answers[0].setting}")
+    return 0
+
+
+def _eval_beir(args) -> int:
+    from .beir_eval import run_beir
+    from .embed import Encoder
+    from .retrieve import SearchSettings
+    from .tuning import DEFAULT_FUSION
+
+    folder = Path(args.beir)
+    split = args.split or "test"
+    index = Path(args.index)
+    if index == Path(os.environ.get("QA_INDEX", "index")):  # not given: a cache per dataset
+        index = Path("eval/cache") / f"beir-{folder.resolve().name}"
+    encoder = Encoder(args.model)
+    base = SearchSettings(**DEFAULT_FUSION)
+    run_dir = Path(args.report) / "runs" if args.report else index / "runs"
+    if args.sweep:
+        return _sweep_beir(folder, split, index, encoder, args)
+    result = run_beir(folder, split, index, encoder, _modes(args), base, run_dir, progress=_progress())
+    out = {"dataset": result.dataset, "split": split, "queries": result.queries, "modes": result.modes}
+    if args.report:
+        from .evaluate import EvalResult
+        from .report import write_report
+
+        write_report(Path(args.report), EvalResult(summary={"modes": result.modes}),
+                     f"BEIR {result.dataset}, {split} split ({result.queries} queries)",
+                     {"dataset": result.dataset, "split": split, "queries": result.queries})
+    if args.json:
+        print(json.dumps(out))
+    else:
+        from .report import metrics_table
+
+        print(f"{result.dataset} {split}: {result.queries} queries; TREC runs in {run_dir}\n")
+        print(metrics_table(result.modes))
+    return 0
+
+
+def _sweep_beir(folder, split, index, encoder, args) -> int:
+    from .beir import load_beir
+    from .beir_eval import beir_index
+    from .sweep import sweep_fusion
+
+    data = load_beir(folder, split)
+    retriever = beir_index(folder, index, encoder, data, _progress())
+    points = sweep_fusion(retriever, data.queries, data.qrels, key="doc")
+    if args.json:
+        print(json.dumps({"dataset": folder.name, "split": split,
+                          "fusion": [{"setting": p.setting, "ndcg@10": round(p.score, 4)} for p in points]}))
+    else:
+        for p in points:
+            print(f"{json.dumps(p.setting):50s} hybrid ndcg@10 {p.score:.4f}")
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from .bench import cmd_bench as run
+
+    return run(args)
+
+
+HANDLERS = {"eval": cmd_eval, "bench": cmd_bench}

@@ -11,6 +11,7 @@ from .dense import dense_top, load_dense
 from .fusion import convex, min_max, ranked, rrf
 from .store import IndexData
 from .tokenize import tokenize
+from .tuning import DEFAULT_FUSION
 from .types import Hit, QueryError
 
 MODES = ("bm25", "dense", "hybrid")
@@ -24,9 +25,9 @@ class SearchSettings:
 
     mode: str = "hybrid"
     k: int = 10
-    fusion: str = "rrf"
-    rrf_k: float = 60.0
-    dense_weight: float = 0.5
+    fusion: str = DEFAULT_FUSION["fusion"]
+    rrf_k: float = DEFAULT_FUSION["rrf_k"]
+    dense_weight: float = DEFAULT_FUSION["dense_weight"]
     depth: int = 100
     doc_ids: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()

@@ -1,0 +1,94 @@
+"""A BEIR-format dataset -> a cached index of its corpus -> per-mode runs and trec_eval metrics."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from .beir import BeirDataset, load_beir, write_trec_run
+from .ingest import IndexSettings, build_index
+from .metrics import evaluate_run
+from .retrieve import Retriever, SearchSettings
+from .store import load_index, read_manifest
+from .types import Document, IndexStateError
+
+BEIR_METRICS = ("ndcg@10", "recall@100", "mrr@10")
+
+
+@dataclass(frozen=True)
+class BeirResult:
+    """Metrics per mode (``{"bm25": {"ndcg@10": ...}}``) and the runs behind them."""
+
+    dataset: str
+    split: str
+    queries: int
+    modes: dict
+    runs: dict
+
+
+def beir_documents(data: BeirDataset) -> list[Document]:
+    """One Document per corpus entry: its title, a blank line, its text (the title alone if no text)."""
+    docs = []
+    for doc_id, d in data.corpus.items():
+        text = "\n\n".join(p for p in (d.title.strip(), d.text.strip()) if p)
+        if text:
+            docs.append(Document(doc_id=doc_id, text=text, title=d.title.strip() or doc_id, path=doc_id,
+                                 kind="other", source_format="beir"))
+    return docs
+
+
+def beir_fingerprint(folder: Path, settings: IndexSettings, model: str) -> str:
+    h = hashlib.sha256(json.dumps([model, settings.describe()], sort_keys=True).encode())
+    with open(folder / "corpus.jsonl", "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def beir_index(folder: Path, index_dir: Path, encoder, data: BeirDataset,
+               progress: Callable[[str, int, int], None] | None = None) -> Retriever:
+    """A Retriever over the dataset's corpus, built into ``index_dir`` unless a matching one is there."""
+    settings = IndexSettings(model=encoder.name, whole_documents=True)
+    fingerprint = beir_fingerprint(folder, settings, encoder.name)
+    try:
+        fresh = read_manifest(index_dir).get("corpus", {}).get("fingerprint") == fingerprint
+    except IndexStateError:
+        fresh = False
+    if not fresh:
+        build_index(beir_documents(data), index_dir, encoder, settings, fingerprint, progress=progress)
+    return Retriever(load_index(index_dir), encoder)
+
+
+def run_beir(
+    folder: Path,
+    split: str,
+    index_dir: Path,
+    encoder,
+    modes: tuple[str, ...] = ("bm25", "dense", "hybrid"),
+    base: SearchSettings = SearchSettings(),
+    run_dir: Path | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> BeirResult:
+    """Evaluate each mode on the split; writes ``<run_dir>/<mode>.trec`` when ``run_dir`` is given."""
+    data = load_beir(folder, split)
+    retriever = beir_index(folder, index_dir, encoder, data, progress)
+    qids = sorted(data.queries)
+    vectors = encoder.encode_queries([data.queries[q] for q in qids])
+    out, runs = {}, {}
+    for mode in modes:
+        settings = SearchSettings(**{**base.__dict__, "mode": mode, "k": 100, "depth": max(base.depth, 100)})
+        run = {}
+        for qid, vec in zip(qids, vectors):
+            hits = retriever.search(data.queries[qid], settings, query_vector=vec)
+            run[qid] = {h.chunk.doc_id: float(h.score) for h in hits}
+            if progress:
+                progress(f"queries ({mode})", 1, len(qids))
+        runs[mode] = run
+        out[mode] = evaluate_run(run, data.qrels, BEIR_METRICS)
+        if run_dir is not None:
+            run_dir.mkdir(parents=True, exist_ok=True)
+            write_trec_run(run_dir / f"{mode}.trec", run, tag=f"qa-{mode}")
+    return BeirResult(dataset=folder.name, split=split, queries=len(qids), modes=out, runs=runs)

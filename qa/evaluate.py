@@ -1,0 +1,230 @@
+"""Gold questions -> retrieval and answer metrics per mode, over the corpus index in use.
+
+A passage is relevant to a question when its character span overlaps the span of one of the
+question's evidence quotes, located in the documents with the citation lookup; judgements
+therefore survive any change of chunking. Recall@k is the share of a question's evidence quotes
+that the top k passages cover; MRR@10 and nDCG@10 use passage relevance (qa.metrics).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .answer import AnswerSettings, answer_question
+from .cite import QuoteFinder
+from .metrics import evaluate_run, reciprocal_rank_at_k, ndcg_at_k
+from .retrieve import Retriever, SearchSettings
+from .types import Answer, QAError
+
+MODES = ("bm25", "dense", "hybrid")
+RECALL_KS = (1, 3, 5, 10, 20)
+
+
+@dataclass(frozen=True)
+class GoldQuestion:
+    """One line of a gold file; ``answers`` and ``evidence`` are empty for unanswerable questions."""
+
+    id: str
+    question: str
+    answers: tuple[str, ...]
+    evidence: tuple[str, ...]
+    split: str = "report"
+    type: str = ""
+    docs: tuple[str, ...] = ()
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.evidence)
+
+
+def load_gold(path: Path) -> list[GoldQuestion]:
+    """Read a gold JSONL file; raises QAError naming the file, line and field at fault."""
+    if not path.is_file():
+        raise QAError(f"gold question file {path} does not exist")
+    out, seen = [], set()
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{path}, line {n}"
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise QAError(f"{where}: not valid JSON ({exc})") from exc
+        for key in ("id", "question", "answers", "evidence"):
+            if key not in row:
+                raise QAError(f"{where}: missing field {key!r}")
+        if not isinstance(row["answers"], list) or not isinstance(row["evidence"], list):
+            raise QAError(f"{where}: 'answers' and 'evidence' must be lists")
+        if row["id"] in seen:
+            raise QAError(f"{where}: duplicate id {row['id']!r}")
+        seen.add(row["id"])
+        split = row.get("split", "report")
+        if split not in ("tune", "report"):
+            raise QAError(f"{where}: split must be 'tune' or 'report', got {split!r}")
+        out.append(GoldQuestion(id=str(row["id"]), question=row["question"], answers=tuple(row["answers"]),
+                                evidence=tuple(row["evidence"]), split=split, type=row.get("type", ""),
+                                docs=tuple(row.get("docs", ()))))
+    if not out:
+        raise QAError(f"{path} holds no questions")
+    return out
+
+
+def locate_evidence(finder: QuoteFinder, questions: list[GoldQuestion]) -> dict[str, list[list[tuple[str, int, int]]]]:
+    """For each question, for each evidence quote, every exact place it occurs: (doc_id, start, end).
+
+    Raises QAError naming the question whose evidence is in no document.
+    """
+    located = {}
+    for q in questions:
+        per_quote = []
+        for quote in q.evidence:
+            places = [(m.doc_id, m.start, m.end) for m in finder.find(quote, near=False)]
+            if not places:
+                raise QAError(f"gold question {q.id}: evidence quote not found in the corpus: {quote[:80]!r}")
+            per_quote.append(places)
+        located[q.id] = per_quote
+    return located
+
+
+def _overlaps(chunk, places) -> bool:
+    return any(d == chunk.doc_id and s < chunk.end and chunk.start < e for d, s, e in places)
+
+
+def evidence_recall_at_k(ranked_chunks: list, evidence: list[list[tuple[str, int, int]]], k: int) -> float:
+    """Share of evidence quotes that at least one of the top ``k`` chunks overlaps (0.0 if none)."""
+    if not evidence:
+        return 0.0
+    top = ranked_chunks[:k]
+    return sum(any(_overlaps(c, places) for c in top) for places in evidence) / len(evidence)
+
+
+def normalise_answer(text: str) -> str:
+    """Lower case, NFKC, straight quotes, words separated by single spaces, no punctuation."""
+    text = unicodedata.normalize("NFKC", text).lower().replace("’", "'")
+    return " ".join(re.sub(r"[^\w$%'.-]+", " ", text).replace(". ", " ").split()).strip(" .")
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    """Per-question outcome, for the report's table."""
+
+    id: str
+    split: str
+    answerable: bool
+    recall: dict
+    first_relevant: dict
+    abstained: bool
+    answer: str
+    hit: bool | None
+    citations: int
+    relevant_citations: int
+    latency_ms: float
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    """Aggregates in the shape of ``qa eval --json`` plus per-question rows and curves."""
+
+    summary: dict
+    rows: tuple[QuestionResult, ...] = ()
+    curves: dict = field(default_factory=dict)
+    per_document: dict = field(default_factory=dict)
+
+
+def evaluate_gold(
+    retriever: Retriever,
+    questions: list[GoldQuestion],
+    modes: tuple[str, ...] = MODES,
+    k: int = 10,
+    base: SearchSettings = SearchSettings(),
+    answer_settings: AnswerSettings = AnswerSettings(),
+    answers: bool = True,
+) -> EvalResult:
+    """Run every question through each retrieval mode and (hybrid) ``qa ask``; measure everything."""
+    finder = QuoteFinder(retriever.data)
+    located = locate_evidence(finder, questions)
+    depth = max(k, max(RECALL_KS), 100)
+    vectors = retriever.encode_many([q.question for q in questions])
+    modes_out, curves, per_mode_rows = {}, {}, {}
+    per_document: dict = {}
+    for mode in modes:
+        settings = SearchSettings(**{**base.__dict__, "mode": mode, "k": max(k, max(RECALL_KS)), "depth": depth})
+        run, qrels, recalls, firsts = {}, {}, {}, {}
+        for q, vec in zip(questions, vectors):
+            hits = retriever.search(q.question, settings, query_vector=vec)
+            chunks = [h.chunk for h in hits]
+            run[q.id] = {c.chunk_id: float(len(chunks) - i) for i, c in enumerate(chunks)}
+            if not q.answerable:
+                continue
+            places = [p for quote in located[q.id] for p in quote]
+            qrels[q.id] = {c.chunk_id: 1 for c in retriever.data.chunks if _overlaps(c, places)}
+            recalls[q.id] = {kk: evidence_recall_at_k(chunks, located[q.id], kk) for kk in RECALL_KS}
+            firsts[q.id] = next((i + 1 for i, c in enumerate(chunks) if c.chunk_id in qrels[q.id]), None)
+            for doc_id in {d for d, _, _ in places}:
+                per_document.setdefault(mode, {}).setdefault(doc_id, []).append(recalls[q.id][k if k in RECALL_KS else 10])
+        measured = evaluate_run(run, qrels, metrics=(f"mrr@{k}", f"ndcg@{k}"))
+        ids = list(recalls)
+        modes_out[mode] = {**{f"recall@{kk}": _mean([recalls[i][kk] for i in ids]) for kk in (1, 5, 10)},
+                           f"mrr@{k}": measured[f"mrr@{k}"], f"ndcg@{k}": measured[f"ndcg@{k}"]}
+        curves[mode] = {kk: _mean([recalls[i][kk] for i in ids]) for kk in RECALL_KS}
+        per_mode_rows[mode] = (recalls, firsts)
+    summary = {"questions": len(questions), "answerable": sum(q.answerable for q in questions), "modes": modes_out}
+    rows: list[QuestionResult] = []
+    if answers:
+        answer_summary, latency, rows = _answer_metrics(retriever, finder, questions, located, base,
+                                                        answer_settings, per_mode_rows)
+        summary["answers"] = answer_summary
+        summary["latency_ms"] = latency
+    per_doc = {m: {d: _mean(v) for d, v in docs.items()} for m, docs in per_document.items()}
+    return EvalResult(summary=summary, rows=tuple(rows), curves=curves, per_document=per_doc)
+
+
+def _answer_metrics(retriever, finder, questions, located, base, answer_settings, per_mode_rows):
+    hit_flags, cited, relevant_cited, latencies, rows = [], 0, 0, [], []
+    abstained_on, unanswerable = [], [q for q in questions if not q.answerable]
+    settings = SearchSettings(**{**base.__dict__, "mode": "hybrid", "k": max(base.k, answer_settings.passages)})
+    for q in questions:
+        t = time.perf_counter()
+        ans: Answer = answer_question(retriever, finder, q.question, settings, answer_settings)
+        latencies.append((time.perf_counter() - t) * 1000)
+        places = [p for quote in located[q.id] for p in quote]
+        relevant = [c for c in retriever.data.chunks if _overlaps(c, places)]
+        n_rel = sum(any(c.doc_id == cit.doc_id and c.start < cit.end and cit.start < c.end for c in relevant)
+                    for cit in ans.citations)
+        cited += len(ans.citations)
+        relevant_cited += n_rel
+        hit = None
+        if q.answerable:
+            text = normalise_answer(ans.answer.text) if ans.answer else ""
+            hit = bool(ans.answer) and any(normalise_answer(a) in text for a in q.answers)
+            hit_flags.append(hit)
+        if ans.abstained:
+            abstained_on.append(q)
+        recalls = {m: per_mode_rows[m][0].get(q.id, {}).get(10) for m in per_mode_rows}
+        firsts = {m: per_mode_rows[m][1].get(q.id) for m in per_mode_rows}
+        rows.append(QuestionResult(id=q.id, split=q.split, answerable=q.answerable, recall=recalls,
+                                   first_relevant=firsts, abstained=ans.abstained,
+                                   answer=ans.answer.text if ans.answer else "", hit=hit,
+                                   citations=len(ans.citations), relevant_citations=n_rel,
+                                   latency_ms=latencies[-1]))
+    correct_abstentions = sum(not q.answerable for q in abstained_on)
+    summary = {
+        "hit_rate": _mean(hit_flags),
+        "citation_precision": relevant_cited / cited if cited else 0.0,
+        "abstain_precision": correct_abstentions / len(abstained_on) if abstained_on else 0.0,
+        "abstain_recall": correct_abstentions / len(unanswerable) if unanswerable else 0.0,
+    }
+    latency = {"mean": float(np.mean(latencies)), "p95": float(np.percentile(latencies, 95))} if latencies else {}
+    return summary, latency, rows
+
+
+def _mean(values) -> float:
+    values = list(values)
+    return float(sum(values) / len(values)) if values else 0.0

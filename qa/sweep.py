@@ -1,0 +1,87 @@
+"""Grid searches on tuning data: hybrid fusion settings and the answer step's abstention threshold.
+
+Run them on the tuning split only (``qa eval --sweep``); the defaults in qa/tuning.py come from
+their output, and the figures reported elsewhere come from the reporting split.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .answer import AnswerSettings, answer_question
+from .cite import QuoteFinder
+from .evaluate import GoldQuestion, _overlaps, locate_evidence, normalise_answer
+from .metrics import evaluate_run
+from .retrieve import Retriever, SearchSettings
+
+RRF_KS = (5, 10, 20, 40, 60, 100)
+DENSE_WEIGHTS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+THRESHOLDS = tuple(round(0.2 + 0.01 * i, 2) for i in range(51))
+
+
+@dataclass(frozen=True)
+class SweepPoint:
+    """One setting tried and its score on the tuning data."""
+
+    setting: dict
+    score: float
+
+
+def fusion_grid() -> list[dict]:
+    """Every RRF k and every convex dense weight."""
+    return ([{"fusion": "rrf", "rrf_k": float(k)} for k in RRF_KS]
+            + [{"fusion": "convex", "dense_weight": w} for w in DENSE_WEIGHTS])
+
+
+def sweep_fusion(retriever: Retriever, queries: dict[str, str], qrels: dict[str, dict[str, int]],
+                 key: str = "chunk", metric: str = "ndcg@10", vectors=None) -> list[SweepPoint]:
+    """Score each fusion setting by ``metric`` (mean over judged queries); best first.
+
+    ``key`` "chunk" ranks chunk ids (gold sets), "doc" ranks document ids (BEIR).
+    """
+    qids = sorted(queries)
+    if vectors is None:
+        vectors = retriever.encode_many([queries[q] for q in qids])
+    points = []
+    for setting in fusion_grid():
+        settings = SearchSettings(mode="hybrid", k=10, depth=100, **setting)
+        run = {}
+        for qid, vec in zip(qids, vectors):
+            hits = retriever.search(queries[qid], settings, query_vector=vec)
+            ids = [h.chunk.chunk_id if key == "chunk" else h.chunk.doc_id for h in hits]
+            run[qid] = {i: float(len(ids) - r) for r, i in enumerate(ids)}
+        points.append(SweepPoint(setting, evaluate_run(run, qrels, (metric,))[metric]))
+    return sorted(points, key=lambda p: -p.score)
+
+
+def gold_qrels(retriever: Retriever, questions: list[GoldQuestion]) -> dict[str, dict[str, int]]:
+    """Chunk-level judgements of the answerable gold questions (span overlap with evidence)."""
+    located = locate_evidence(QuoteFinder(retriever.data), questions)
+    qrels = {}
+    for q in questions:
+        places = [p for quote in located[q.id] for p in quote]
+        if places:
+            qrels[q.id] = {c.chunk_id: 1 for c in retriever.data.chunks if _overlaps(c, places)}
+    return qrels
+
+
+def sweep_answers(retriever: Retriever, questions: list[GoldQuestion], search: SearchSettings,
+                  dense_weights=(0.3, 0.5, 0.7), passages=(3, 5, 8)) -> list[SweepPoint]:
+    """Score (dense_weight, passages, abstain_threshold) by the share of questions handled right:
+    answered with a gold answer above the threshold, or unanswerable and below it. Best first."""
+    finder = QuoteFinder(retriever.data)
+    points = []
+    for w in dense_weights:
+        for p in passages:
+            settings = AnswerSettings(dense_weight=w, passages=p, abstain_threshold=0.0)
+            outcomes = []
+            for q in questions:
+                ans = answer_question(retriever, finder, q.question, search, settings)
+                text = normalise_answer(ans.answer.text) if ans.answer else ""
+                hit = q.answerable and any(normalise_answer(a) in text for a in q.answers)
+                outcomes.append((ans.confidence, q.answerable, hit))
+            for t in THRESHOLDS:
+                right = sum((h and c >= t) or (not a and c < t) for c, a, h in outcomes)
+                points.append(SweepPoint({"dense_weight": w, "passages": p, "abstain_threshold": t},
+                                         right / len(outcomes)))
+    return sorted(points, key=lambda pt: (-pt.score, pt.setting["abstain_threshold"]))
