@@ -31,6 +31,7 @@ class AnswerSettings:
     passages: int = ANSWER_DEFAULTS["passages"]
     dense_weight: float = ANSWER_DEFAULTS["dense_weight"]
     abstain_threshold: float = ANSWER_DEFAULTS["abstain_threshold"]
+    topic_floor: float = ANSWER_DEFAULTS["topic_floor"]
     pair_penalty: float = 0.06
     duplicate_similarity: float = 0.9
 
@@ -115,6 +116,8 @@ def answer_question(
     timings = dict(retriever.last_timings, encode=encode_ms)
     t = time.perf_counter()
     best = _best_run(retriever, question, qvec, hits[: settings.passages], settings)
+    if best is not None:
+        best = (best[0] * _topic_gate(retriever, qvec, hits, settings), *best[1:])
     if best is None or best[0] < settings.abstain_threshold:
         timings["answer"] = (time.perf_counter() - t) * 1000
         timings["total"] = (time.perf_counter() - started) * 1000
@@ -126,6 +129,16 @@ def answer_question(
     timings["total"] = (time.perf_counter() - started) * 1000
     return Answer(question=question, abstained=False, confidence=round(score, 4), answer=span,
                   citations=citations, passages=tuple(hits), timings_ms=timings)
+
+
+def _topic_gate(retriever: Retriever, qvec: np.ndarray, hits: list[Hit], settings: AnswerSettings) -> float:
+    """1.0 when some retrieved passage is semantically close to the question; less, down to 0, as
+    the closest one falls below ``settings.topic_floor`` (questions far off the corpus)."""
+    if not hits or settings.topic_floor <= 0:
+        return 1.0
+    rows = [retriever.row_of[h.chunk.chunk_id] for h in hits]
+    closest = float(np.max(np.asarray(retriever.data.chunk_vectors[rows]) @ qvec))
+    return min(1.0, max(closest, 0.0) / settings.topic_floor)
 
 
 def _best_run(retriever: Retriever, question: str, qvec: np.ndarray, hits: list[Hit], settings: AnswerSettings):

@@ -80,8 +80,11 @@ def sweep_answers(retriever: Retriever, questions: list[GoldQuestion], search: S
                 text = normalise_answer(ans.answer.text) if ans.answer else ""
                 hit = q.answerable and any(normalise_answer(a) in text for a in q.answers)
                 outcomes.append((ans.confidence, q.answerable, hit))
-            for t in THRESHOLDS:
-                right = sum((h and c >= t) or (not a and c < t) for c, a, h in outcomes)
-                points.append(SweepPoint({"dense_weight": w, "passages": p, "abstain_threshold": t},
-                                         right / len(outcomes)))
-    return sorted(points, key=lambda pt: (-pt.score, pt.setting["abstain_threshold"]))
+            scores = [sum((h and c >= t) or (not a and c < t) for c, a, h in outcomes) / len(outcomes)
+                      for t in THRESHOLDS]
+            tied = [t for t, sc in zip(THRESHOLDS, scores) if sc == max(scores)]
+            middle = tied[len(tied) // 2]  # the middle of the best plateau: the safest margin
+            for t, sc in zip(THRESHOLDS, scores):
+                points.append(SweepPoint({"dense_weight": w, "passages": p, "abstain_threshold": t,
+                                          "plateau": t == middle}, sc))
+    return sorted(points, key=lambda pt: (-pt.score, not pt.setting["plateau"], pt.setting["passages"]))
