@@ -22,6 +22,7 @@ from .types import Document, Match, QueryError
 
 MAX_QUOTE_CHARS = 5000
 NEAR_THRESHOLD = 0.75
+EXTRA_THRESHOLD = 0.85
 CONTEXT_CHARS = 120
 
 _FOLD = str.maketrans({
@@ -95,8 +96,8 @@ class QuoteFinder:
         return self._folded[doc_id]
 
     def find(self, quote: str, limit: int = 20, near: bool = True, candidates: int = 20) -> list[Match]:
-        """Exact matches in every document (primary sources first), then — when there is no
-        exact match — near matches ranked by similarity. Raises QueryError for a bad quote."""
+        """Exact matches in every document (primary sources first), then near matches ranked by
+        similarity (only close ones, >= 0.85, beside exact matches). Raises QueryError for a bad quote."""
         text = clean_quote(quote)
         needle = fold(text).text
         exact: list[Match] = []
@@ -107,9 +108,15 @@ class QuoteFinder:
                 start, end = hay.span(pos, pos + len(needle))
                 exact.append(self._match(doc_id, start, end, 1.0, True))
                 pos = hay.text.find(needle, pos + 1)
-        if exact or not near:
-            return sorted(exact, key=lambda m: (_primacy(self.data.documents[m.doc_id]), m.doc_id, m.start))
-        return self.near(text, limit=limit, candidates=candidates)
+        exact.sort(key=lambda m: (_primacy(self.data.documents[m.doc_id]), m.doc_id, m.start))
+        if not near:
+            return exact
+        # Other places that quote it with small changes (punctuation, a word) still count, but
+        # beside exact matches only close ones do.
+        threshold = EXTRA_THRESHOLD if exact else NEAR_THRESHOLD
+        extra = [m for m in self.near(text, limit=limit, candidates=candidates, threshold=threshold)
+                 if not any(e.doc_id == m.doc_id and e.start < m.end and m.start < e.end for e in exact)]
+        return (exact + extra)[:limit]
 
     def near(self, quote: str, limit: int = 20, candidates: int = 20, threshold: float = NEAR_THRESHOLD) -> list[Match]:
         """Best fuzzy alignments of ``quote`` inside the passages BM25 ranks highest for it."""
