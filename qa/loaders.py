@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import re
 import unicodedata
 from pathlib import Path
@@ -24,6 +25,14 @@ SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 WARNING = "warning: "
 _FORMATS = {".txt": "txt", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".pdf": "pdf"}
 _TITLE_MAX = 200
+
+
+def max_file_bytes() -> int:
+    """The largest corpus file accepted: ``QA_MAX_FILE_MB`` megabytes (default 25)."""
+    try:
+        return int(float(os.environ.get("QA_MAX_FILE_MB", "25")) * 2**20)
+    except ValueError:
+        return 25 * 2**20
 
 
 def load_file(path: Path, entry: CatalogEntry | None = None) -> Document:
@@ -45,6 +54,10 @@ def load_file_with_warnings(path: Path, entry: CatalogEntry | None = None) -> tu
         raise LoadError(str(path), f"unsupported file type {suffix or '(no extension)'!r}",
                         f"convert it to one of {', '.join(SUPPORTED_SUFFIXES)} or move it out of the corpus folder")
     try:
+        size = path.stat().st_size
+        if size > max_file_bytes():
+            raise LoadError(str(path), f"file is {size / 2**20:.1f} MB, over the {max_file_bytes() / 2**20:.0f} MB limit",
+                            "split it into smaller files, or raise the limit with QA_MAX_FILE_MB")
         data = path.read_bytes()
     except OSError as exc:
         raise LoadError(str(path), f"cannot read the file: {exc.strerror or exc}", "check that it exists and is readable") from exc

@@ -55,6 +55,8 @@ def clean_query(query: str) -> str:
     text = " ".join(text.split())
     if not text:
         raise QueryError("the query is empty: type a question or some words to search for")
+    if not any(ch.isalnum() for ch in text):
+        raise QueryError("the query has no letters or digits to search for")
     if len(text) > MAX_QUERY_CHARS:
         raise QueryError(f"the query has {len(text)} characters; the limit is {MAX_QUERY_CHARS}")
     return text

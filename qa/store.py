@@ -135,6 +135,10 @@ def save_index(root: Path, data: IndexData, dense_index: Any) -> Path:
             files={f.name: f.stat().st_size for f in sorted(tmp.iterdir())},
         )
         manifest["checksum"] = _manifest_checksum(manifest)
+        try:
+            previous = str(read_manifest(root).get("generation", ""))
+        except IndexStateError:
+            previous = ""
         os.replace(tmp, root / generation)
         staged = root / (MANIFEST + f".{os.getpid()}.tmp")
         staged.write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
@@ -144,13 +148,15 @@ def save_index(root: Path, data: IndexData, dense_index: Any) -> Path:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    _remove_old_generations(root, keep=generation)
+    _remove_old_generations(root, keep={generation, previous})
     return root / generation
 
 
-def _remove_old_generations(root: Path, keep: str) -> None:
+def _remove_old_generations(root: Path, keep: set[str]) -> None:
+    """Delete generations other than ``keep`` (the new one, and the one readers may still be
+    opening), and folders left by interrupted writes."""
     for path in root.glob("gen-*"):
-        if path.name != keep and path.is_dir():
+        if path.name not in keep and path.is_dir():
             shutil.rmtree(path, ignore_errors=True)
 
 
@@ -175,9 +181,17 @@ def read_manifest(root: Path) -> dict:
 def load_index(root: Path, mmap: bool = True) -> IndexData:
     """Load the current generation; arrays are memory-mapped when ``mmap``.
 
-    Raises IndexStateError naming the missing, truncated or damaged file.
+    Raises IndexStateError naming the missing, truncated or damaged file. A generation swapped
+    out by a concurrent ``qa ingest`` while loading is retried once with the new manifest.
     """
-    manifest = read_manifest(root)
+    try:
+        return _load_generation(root, read_manifest(root), mmap)
+    except IndexStateError:
+        manifest = read_manifest(root)
+        return _load_generation(root, manifest, mmap)
+
+
+def _load_generation(root: Path, manifest: dict, mmap: bool) -> IndexData:
     gen = root / str(manifest.get("generation", ""))
     for name, size in manifest.get("files", {}).items():
         f = gen / name
