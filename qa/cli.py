@@ -54,14 +54,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _progress_bar():
+def progress_bar():
+    """A progress callback ``(stage, n, total)`` drawing one tqdm bar per stage, and the bars."""
     from tqdm import tqdm
 
     bars = {}
 
     def update(stage: str, n: int, total: int) -> None:
         if stage not in bars:
-            bars[stage] = tqdm(total=total, desc=stage, unit="chunk", file=sys.stderr, disable=total == 0)
+            bars[stage] = tqdm(total=total, desc=stage, file=sys.stderr, disable=total == 0)
         bars[stage].update(n)
 
     return update, bars
@@ -80,7 +81,7 @@ def cmd_ingest(args) -> int:
             print(f"index at {index} is up to date")
             return 0
         print(status, file=sys.stderr)
-    update, bars = _progress_bar()
+    update, bars = progress_bar()
     report = ingest(corpus, index, Encoder(model), settings, progress=update)
     for bar in bars.values():
         bar.close()

@@ -29,16 +29,9 @@ def add_parsers(sub, common, search_options) -> None:
 
 
 def _progress():
-    from tqdm import tqdm
+    from .cli import progress_bar
 
-    bars = {}
-
-    def update(stage: str, n: int, total: int) -> None:
-        if stage not in bars:
-            bars[stage] = tqdm(total=total, desc=stage, file=sys.stderr, leave=False)
-        bars[stage].update(n)
-
-    return update
+    return progress_bar()[0]
 
 
 def _modes(args) -> tuple[str, ...]:
