@@ -31,10 +31,12 @@ class BM25Params:
     epsilon: float = 0.25
 
     def __post_init__(self) -> None:
-        if self.k1 < 0:
-            raise ValueError(f"bm25 k1 must be >= 0, got {self.k1}")
+        if not (math.isfinite(self.k1) and self.k1 >= 0):
+            raise ValueError(f"bm25 k1 must be a number >= 0, got {self.k1}")
         if not 0 <= self.b <= 1:
             raise ValueError(f"bm25 b must be between 0 and 1, got {self.b}")
+        if not (math.isfinite(self.epsilon) and self.epsilon >= 0):
+            raise ValueError(f"bm25 epsilon must be a number >= 0, got {self.epsilon}")
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,8 @@ class BM25Index:
 
         Ties are broken by column ascending. ``allowed`` is an optional boolean mask of passages.
         """
+        if k <= 0:
+            return []
         terms = list(query_terms)
         s = self.scores(terms)
         if allowed is not None:

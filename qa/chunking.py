@@ -109,12 +109,23 @@ def chunk_document(doc: Document, count_tokens: TokenCounter, settings: ChunkSet
     chunks: list[Chunk] = []
     seen: dict[str, int] = {}
     blocks = doc.sections or (Span(0, len(doc.text), ""),)
-    units: list[tuple[int, int]] = []
+    units: list[tuple[int, int]] = []  # sentences waiting to be packed (a lone heading carried over)
     unit_sizes: list[int] = []
+    label = ""
+
+    def flush() -> None:
+        for first, last in _pack(unit_sizes, settings):
+            start, end = units[first][0], units[last][1]
+            chunks.append(_make_chunk(doc, start, end, tuple(units[first:last + 1]), label, seen))
+        units.clear()
+        unit_sizes.clear()
+
     for n, block in enumerate(blocks):
         sentences = split_sentences(doc.text, block.start, block.end)
         if not sentences:
+            flush()
             continue
+        label = block.label
         sizes = count_tokens([doc.text[a:b] for a, b in sentences])
         for span, size in zip(sentences, sizes):
             if size > settings.max_tokens:
@@ -125,13 +136,16 @@ def chunk_document(doc: Document, count_tokens: TokenCounter, settings: ChunkSet
                 units.append(span)
                 unit_sizes.append(size)
         nxt = blocks[n + 1] if n + 1 < len(blocks) else None
-        if sum(unit_sizes) < settings.min_tokens and nxt is not None and nxt.label.startswith(block.label):
+        if sum(unit_sizes) < settings.min_tokens and nxt is not None and _opens(block.label, nxt.label):
             continue  # a heading alone: it opens the passage of its first subsection
-        for first, last in _pack(unit_sizes, settings):
-            start, end = units[first][0], units[last][1]
-            chunks.append(_make_chunk(doc, start, end, tuple(units[first:last + 1]), block.label, seen))
-        units, unit_sizes = [], []
+        flush()
+    flush()
     return chunks
+
+
+def _opens(label: str, child: str) -> bool:
+    """Whether a section labelled ``label`` is the parent of ``child`` (or an untitled opening)."""
+    return label == "" or child.startswith(label + " > ")
 
 
 def _pack(sizes: list[int], settings: ChunkSettings) -> list[tuple[int, int]]:

@@ -71,4 +71,7 @@ def tokenize(text: str) -> list[str]:
         elif "-" in raw or "'" in raw:
             parts = [p for p in re.split(r"['-]", raw) if p and p not in STOP_WORDS and p != "s"]
             terms.extend(_stem(p) if p.isalpha() else p for p in parts)
-    return terms or stops
+    if terms or stops:
+        return terms or stops
+    # Letters that NFKC folds into combining marks (e.g. U+037A) still count as a term.
+    return re.findall(r"[^\W_]+", text.lower()) or [ch for ch in text.lower() if ch.isalnum()]
