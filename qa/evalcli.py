@@ -23,9 +23,11 @@ def add_parsers(sub, common, search_options) -> None:
     p.add_argument("--report", default=None, help="write report.md, metrics.json and charts here")
     p.add_argument("--sweep", action="store_true", help="grid-search fusion and abstention on the tuning split")
 
-    from .bench import add_parser
-
-    add_parser(sub)
+    p = sub.add_parser("bench", help="speed and memory at given corpus sizes (synthetic corpora)")
+    p.add_argument("--sizes", default="1000,100000", help="comma-separated passage counts")
+    p.add_argument("--queries", type=int, default=50, help="queries per measurement")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--out", default=None, help="also write the JSON to this file")
 
 
 def _progress():

@@ -28,7 +28,7 @@ def bad_corpus(folder: Path) -> dict[str, str]:
     """Write every kind of bad file beside two good ones; returns file name -> expected message."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "good one.txt").write_text("Good document\n\n" + GOOD, encoding="utf-8")
-    (folder / "copy of good one.txt").write_text("Good document\n\n" + GOOD, encoding="utf-8")
+    (folder / "zz copy of good one.txt").write_text("Good document\n\n" + GOOD, encoding="utf-8")
     (folder / "résumé spatial é.md").write_text("---\ntitle: [unclosed\n---\n# Heading\n\nLunar **gateway** text.\n",
                                                  encoding="utf-8")
     (folder / "latin1.txt").write_bytes("Café de l'espace: coopération spatiale.\n".encode("latin-1"))
@@ -42,7 +42,7 @@ def bad_corpus(folder: Path) -> dict[str, str]:
     (folder / "truncated.pdf").write_bytes(make_pdf([["Some text here"]])[:200])
     (folder / "huge.txt").write_bytes(b"word " * (26 * 2**20 // 5 + 1))
     return {"empty.txt": "empty", "binary.txt": "binary", "locked.pdf": "encrypted", "scanned.pdf": "text layer",
-            "truncated.pdf": "PDF", "huge.txt": "limit", "copy of good one.txt": "duplicate",
+            "truncated.pdf": "PDF", "huge.txt": "limit", "zz copy of good one.txt": "duplicate",
             "résumé spatial é.md": "warning"}
 
 
