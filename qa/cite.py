@@ -101,7 +101,7 @@ class QuoteFinder:
         text = clean_quote(quote)
         needle = fold(text).text
         exact: list[Match] = []
-        for doc_id in self.data.documents:
+        for doc_id in self._candidate_documents(text):
             hay = self.folded(doc_id)
             pos = hay.text.find(needle)
             while pos >= 0 and len(exact) < limit:
@@ -117,6 +117,21 @@ class QuoteFinder:
         extra = [m for m in self.near(text, limit=limit, candidates=candidates, threshold=threshold)
                  if not any(e.doc_id == m.doc_id and e.start < m.end and m.start < e.end for e in exact)]
         return (exact + extra)[:limit]
+
+    def _candidate_documents(self, quote: str) -> list[str]:
+        """Documents that can hold ``quote`` exactly: those whose passages contain its rarest
+        whole word (from the BM25 postings), so a lookup never scans a large corpus. Every
+        document when the quote has no whole word the index knows."""
+        words = tokenize(" ".join(quote.split()[1:-1]))  # the edge words may be cut mid-word
+        bm25 = self.data.bm25
+        rows = [bm25.vocab[t] for t in words if t in bm25.vocab]
+        if not rows:
+            return list(self.data.documents)
+        indptr = bm25.weights.indptr
+        rarest = min(rows, key=lambda r: indptr[r + 1] - indptr[r])
+        columns = bm25.weights.indices[indptr[rarest]:indptr[rarest + 1]]
+        wanted = {self.data.chunks[int(c)].doc_id for c in columns}
+        return [d for d in self.data.documents if d in wanted]
 
     def near(self, quote: str, limit: int = 20, candidates: int = 20, threshold: float = NEAR_THRESHOLD) -> list[Match]:
         """Best fuzzy alignments of ``quote`` inside the passages BM25 ranks highest for it."""
