@@ -10,10 +10,10 @@ verbatim document text at its offsets.
 from __future__ import annotations
 
 import re
-from array import array
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 from rapidfuzz import fuzz
 
 from .store import IndexData
@@ -31,6 +31,7 @@ _FOLD = str.maketrans({
     "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-",
     "\u00a0": " ", "\u00ad": "",
 })
+_FOLD_1TO1 = {k: v for k, v in _FOLD.items() if v is not None and len(v) == 1}
 
 
 @dataclass(frozen=True)
@@ -38,17 +39,42 @@ class Folded:
     """``text`` folded for matching; ``origin[i]`` is the offset in the original of ``text[i]``."""
 
     text: str
-    origin: array
+    origin: np.ndarray
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Original ``(start, end)`` of folded ``[start, end)``."""
-        return self.origin[start], self.origin[end - 1] + 1
+        return int(self.origin[start]), int(self.origin[end - 1]) + 1
+
+
+_SPACES = np.array([c for c in range(0x3001) if chr(c).isspace()], dtype=np.uint32)
+_SOFT_HYPHEN = 0xAD
 
 
 def fold(text: str) -> Folded:
-    """Lower-case, straight quotes, one kind of dash, whitespace runs as one space; offsets kept."""
+    """Lower-case, straight quotes, one kind of dash, whitespace runs as one space; offsets kept.
+
+    Vectorised with numpy (a character loop in Python is far too slow for long documents); texts
+    whose lower-casing changes their length (rare: "İ") take the character loop.
+    """
+    mapped = text.translate(_FOLD_1TO1).lower()
+    if len(mapped) != len(text):
+        return _fold_slow(text)
+    codes = np.frombuffer(mapped.encode("utf-32-le"), dtype=np.uint32).copy()
+    space = np.isin(codes, _SPACES)
+    after_space = np.concatenate([[True], space[:-1]])  # a leading run goes too
+    keep = ~space | ~after_space
+    keep &= codes != _SOFT_HYPHEN
+    codes[space] = 32
+    origin = np.flatnonzero(keep)
+    kept = codes[origin]
+    while kept.size and kept[-1] == 32:
+        kept, origin = kept[:-1], origin[:-1]
+    return Folded(kept.astype("<u4").tobytes().decode("utf-32-le"), origin)
+
+
+def _fold_slow(text: str) -> Folded:
     out: list[str] = []
-    origin = array("q")
+    origin: list[int] = []
     space = False
     for i, ch in enumerate(text):
         ch = ch.translate(_FOLD)
@@ -67,7 +93,7 @@ def fold(text: str) -> Folded:
     while out and out[-1] == " ":
         out.pop()
         origin.pop()
-    return Folded("".join(out), origin)
+    return Folded("".join(out), np.array(origin, dtype=np.int64))
 
 
 def clean_quote(quote: str) -> str:
@@ -146,7 +172,10 @@ class QuoteFinder:
             lo = max(0, chunk.start - len(quote))
             hi = min(len(doc.text), chunk.end + len(quote))
             region = fold(doc.text[lo:hi])
-            best = _align(q, qwords, region)
+            rough = fuzz.partial_ratio_alignment(q, region.text)
+            if rough is None or rough.score < threshold * 100 - 15:
+                continue  # cheap test in C first: no window of this passage can come close
+            best = _align(q, qwords, region, rough.dest_start, rough.dest_end)
             if best and best[0] >= threshold:
                 score, a, b = best
                 start, end = region.span(a, b)
@@ -185,15 +214,17 @@ def _words(folded: str) -> list[tuple[int, int, str]]:
     return [(m.start(), m.end(), _bare(m.group())) for m in re.finditer(r"\S+", folded)]
 
 
-def _align(q: str, qwords: list, region: Folded) -> tuple[float, int, int] | None:
-    """The region window (whole words, starting and ending on a quote word) most similar to q."""
+def _align(q: str, qwords: list, region: Folded, near_start: int, near_end: int) -> tuple[float, int, int] | None:
+    """The region window (whole words, starting and ending on a quote word) most similar to q,
+    starting within half a quote's length of ``near_start`` (a rough alignment found in C)."""
     words = _words(region.text)
     vocab = {w for _, _, w in qwords}
     n = len(qwords)
     shortest, longest = max(1, int(n * 0.6)), int(n * 1.5) + 2
+    slack = len(q) // 2 + 1
     best: tuple[float, int, int] | None = None
     for i, (a, _, wi) in enumerate(words):
-        if wi not in vocab:
+        if wi not in vocab or abs(a - near_start) > slack:
             continue
         for j in range(i + shortest - 1, min(len(words), i + longest)):
             if words[j][2] not in vocab:

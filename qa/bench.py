@@ -1,0 +1,273 @@
+"""``qa bench``: speed and memory at given corpus sizes, measured in one run.
+
+Corpora are synthetic but realistic: passages of 2-6 sentences drawn from the real corpus, with
+one word in ten swapped for another corpus word, so vocabulary, lengths and term statistics are
+those of policy text. Encoding 100,000 passages on two CPU cores would take about an hour, so
+only a sample is encoded for real (ingest throughput is measured on it); the other passages reuse
+the real vectors of the sample, with small noise, renormalised. The output says so.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .chunking import split_sentences
+from .types import Chunk, Document
+
+TARGETS = {"bm25_speedup": 50.0, "ask_over_encode": 1.5, "ingest_ratio": 0.85}
+ENCODED_SAMPLE = 512
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0-100) with linear interpolation; 0.0 for no values."""
+    return float(np.percentile(values, q)) if values else 0.0
+
+
+def corpus_sentences(corpus_dir: Path) -> list[str]:
+    """Every sentence of the real corpus, in order."""
+    from .loaders import load_corpus
+
+    documents, _ = load_corpus(corpus_dir)
+    return [d.text[a:b] for d in documents for a, b in split_sentences(d.text) if b - a > 20]
+
+
+def synthetic_passages(sentences: list[str], n: int, seed: int = 0) -> list[str]:
+    """``n`` passages of 2-6 real sentences, one word in ten replaced; deterministic for a seed."""
+    rng = random.Random(seed)
+    words = [w for s in sentences for w in s.split()]
+    out = []
+    for _ in range(n):
+        start = rng.randrange(len(sentences))
+        parts = sentences[start:start + rng.randint(2, 6)]
+        tokens = " ".join(parts).split()
+        for i in range(len(tokens)):
+            if rng.random() < 0.1:
+                tokens[i] = rng.choice(words)
+        out.append(" ".join(tokens))
+    return out
+
+
+def synthetic_documents(passages: list[str], per_document: int = 20) -> list[Document]:
+    """Group passages into documents of ``per_document`` paragraphs."""
+    docs = []
+    for i in range(0, len(passages), per_document):
+        text = "\n\n".join(passages[i:i + per_document])
+        docs.append(Document(doc_id=f"synthetic-{i // per_document:06d}", text=text, title=f"Synthetic {i}",
+                             path=f"synthetic-{i}.txt", kind="other"))
+    return docs
+
+
+def _chunks_of(passages: list[str]) -> list[Chunk]:
+    """One chunk per passage, laid end to end in documents of 20 paragraphs (as synthetic_documents)."""
+    chunks = []
+    for i in range(0, len(passages), 20):
+        offset = 0
+        for text in passages[i:i + 20]:
+            spans = tuple((offset + a, offset + b) for a, b in split_sentences(text))
+            chunks.append(Chunk(chunk_id=f"c{len(chunks)}", doc_id=f"synthetic-{i // 20:06d}", start=offset,
+                                end=offset + len(text), text=text, sentences=spans))
+            offset += len(text) + 2
+    return chunks
+
+
+def bench_bm25(passages: list[str], queries: list[str], rank_bm25_queries: int) -> dict:
+    """Ours against rank_bm25 on the same tokens: ms per query, speed-up, identical top-10s."""
+    import rank_bm25
+
+    from .bm25 import build_bm25
+    from .tokenize import tokenize
+
+    corpus = [tokenize(p) for p in passages]
+    ours = build_bm25(corpus)
+    reference = rank_bm25.BM25Okapi(corpus)
+    tokenized = [tokenize(q) for q in queries]
+    t = time.perf_counter()
+    top_ours = [ours.top(q, 10) for q in tokenized]
+    ours_ms = (time.perf_counter() - t) * 1000 / len(tokenized)
+    sample = tokenized[:rank_bm25_queries]
+    identical, worst = True, 0.0
+    t = time.perf_counter()
+    ref_scores = [reference.get_scores(q) for q in sample]
+    ref_ms = (time.perf_counter() - t) * 1000 / len(sample)
+    for q, scores, top in zip(sample, ref_scores, top_ours):
+        order = np.lexsort((np.arange(len(scores)), -scores))
+        ref_top = [int(i) for i in order[:10] if scores[i] > 0]
+        identical &= ref_top == [i for i, _ in top]
+        worst = max(worst, float(np.max(np.abs(scores - ours.scores(q)))))
+    return {"passages": len(passages), "ours_ms": round(ours_ms, 3), "rank_bm25_ms": round(ref_ms, 2),
+            "speedup": round(ref_ms / ours_ms, 1), "top10_identical": bool(identical),
+            "max_abs_score_diff": worst, "rank_bm25_queries": len(sample)}
+
+
+def _fill_vectors(real: np.ndarray, n: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, len(real), n)
+    vecs = real[picks] + rng.normal(0, 0.02, (n, real.shape[1])).astype(np.float32)
+    return vecs / np.linalg.norm(vecs, axis=1, keepdims=True)
+
+
+def bench_size(encoder, passages: list[str], queries: list[str], real: "EncodedSample", workdir: Path) -> dict:
+    """Build a full index of ``passages`` and time ``qa ask`` (hybrid) per stage against bare encoding."""
+    from .answer import answer_question
+    from .bm25 import build_bm25
+    from .cite import QuoteFinder
+    from .dense import build_dense, dense_top
+    from .retrieve import Retriever, SearchSettings
+    from .store import IndexData, load_index, save_index
+    from .tokenize import tokenize
+
+    chunks = _chunks_of(passages)
+    docs = {d.doc_id: d for d in synthetic_documents(passages)}
+    n = len(chunks)
+    vectors = _fill_vectors(real.passages, n, seed=1)
+    counts = np.array([len(c.sentences) for c in chunks])
+    sent_vectors = _fill_vectors(real.sentences, int(counts.sum()), seed=2)
+    ptr = np.concatenate([[0], np.cumsum(counts)])
+    dense = build_dense(vectors)
+    folder = workdir / f"index-{n}"
+    save_index(folder, IndexData(manifest={"model": {"name": encoder.name}}, documents=docs, chunks=chunks,
+                                 bm25=build_bm25([tokenize(c.text) for c in chunks]), chunk_vectors=vectors,
+                                 sentence_vectors=sent_vectors, sentence_ptr=ptr), dense)
+    gen = next(p for p in folder.iterdir() if p.is_dir())
+    index_bytes = sum(f.stat().st_size for f in gen.iterdir())
+    retriever = Retriever(load_index(folder), encoder)
+    finder = QuoteFinder(retriever.data)
+    answer_question(retriever, finder, queries[0])  # warm-up
+    stages: dict[str, list[float]] = {k: [] for k in ("encode", "bm25", "dense", "fuse", "answer", "total")}
+    bare: list[float] = []
+    for q in queries:
+        t = time.perf_counter()
+        encoder.encode_queries([q])
+        bare.append((time.perf_counter() - t) * 1000)
+        ans = answer_question(retriever, finder, q, SearchSettings(mode="hybrid", k=10))
+        for k in stages:
+            stages[k].append(ans.timings_ms.get(k, 0.0))
+    result = {
+        "passages": n,
+        "stages_ms": {k: {"p50": round(percentile(v, 50), 2), "p95": round(percentile(v, 95), 2)} for k, v in stages.items()},
+        "bare_encode_ms": {"p50": round(percentile(bare, 50), 2), "p95": round(percentile(bare, 95), 2)},
+        "index_bytes_per_chunk": round(index_bytes / n, 1),
+        "dense_index": type(dense).__name__,
+    }
+    result["ask_over_encode_p50"] = round(result["stages_ms"]["total"]["p50"] / max(result["bare_encode_ms"]["p50"], 1e-9), 2)
+    qv = encoder.encode_queries(queries)
+    hnsw = build_dense(vectors, hnsw_threshold=0)
+    t = time.perf_counter()
+    exact = [dense_top(dense, vectors, v, 10) for v in qv]
+    flat_ms = (time.perf_counter() - t) * 1000 / len(qv)
+    t = time.perf_counter()
+    approx = [dense_top(hnsw, vectors, v, 10) for v in qv]
+    hnsw_ms = (time.perf_counter() - t) * 1000 / len(qv)
+    recall = np.mean([len({i for i, _ in a} & {i for i, _ in e}) / max(len(e), 1) for a, e in zip(approx, exact)])
+    result["hnsw"] = {"recall@10_vs_flat": round(float(recall), 4), "flat_ms": round(flat_ms, 3), "hnsw_ms": round(hnsw_ms, 3)}
+    return result
+
+
+class EncodedSample:
+    """Real passage and sentence vectors of a sample, and the ingest throughput measured on it."""
+
+    def __init__(self, encoder, passages: list[str], workdir: Path) -> None:
+        from .ingest import IndexSettings, build_index
+
+        docs = synthetic_documents(passages)
+        t = time.perf_counter()
+        build_index(docs, workdir / "ingest", encoder, IndexSettings(model=encoder.name), "bench")
+        ours = time.perf_counter() - t
+        from .store import load_index
+
+        data = load_index(workdir / "ingest", mmap=False)
+        texts = [c.text for c in data.chunks]
+        t = time.perf_counter()
+        encoder.model.encode(texts, batch_size=32, show_progress_bar=False)
+        bare = time.perf_counter() - t
+        self.passages = np.asarray(data.chunk_vectors)
+        self.sentences = np.asarray(data.sentence_vectors)
+        self.ingest = {"chunks": len(texts), "ours_chunks_per_s": round(len(texts) / ours, 1),
+                       "bare_encode_chunks_per_s": round(len(texts) / bare, 1), "ratio": round(bare / ours, 3)}
+
+
+def bench_startup(corpus_dir: Path, workdir: Path, question: str) -> dict:
+    """Seconds from a fresh ``qa ask`` process start to its answer, over an index of the real corpus."""
+    index = workdir / "startup-index"
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    cmd = [sys.executable, "-m", "qa.cli"]
+    subprocess.run(cmd + ["ingest", "--corpus", str(corpus_dir), "--index", str(index)], env=env, check=True,
+                   capture_output=True)
+    t = time.perf_counter()
+    subprocess.run(cmd + ["ask", question, "--index", str(index), "--json"], env=env, check=True, capture_output=True)
+    return {"seconds_to_first_answer": round(time.perf_counter() - t, 2)}
+
+
+def run_bench(sizes: list[int], n_queries: int = 50, corpus_dir: Path = Path("corpus"),
+              questions_file: Path = Path("eval/questions.jsonl"), encoder=None) -> dict:
+    """Every measurement, as one JSON-able dict (keys bm25, query, ingest, memory, startup)."""
+    from .embed import Encoder
+
+    encoder = encoder or Encoder()
+    sentences = corpus_sentences(corpus_dir)
+    queries = [json.loads(line)["question"] for line in questions_file.read_text(encoding="utf-8").splitlines()
+               if line.strip()][:n_queries]
+    out: dict = {"bm25": [], "query": [], "notes": [
+        f"synthetic passages from the real corpus; {ENCODED_SAMPLE} passages encoded for real, the rest reuse "
+        "their vectors with noise (so query, memory and HNSW figures use realistic but not fresh embeddings)"]}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        sample = EncodedSample(encoder, synthetic_passages(sentences, ENCODED_SAMPLE, seed=7), work)
+        out["ingest"] = sample.ingest
+        for size in sizes:
+            passages = synthetic_passages(sentences, size, seed=size)
+            out["bm25"].append(bench_bm25(passages, queries, rank_bm25_queries=min(len(queries), 20)))
+            out["query"].append(bench_size(encoder, passages, queries, sample, work))
+        out["startup"] = bench_startup(corpus_dir, work, queries[0])
+    out["memory"] = {"peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                     "index_bytes_per_chunk": {q["passages"]: q["index_bytes_per_chunk"] for q in out["query"]}}
+    big_b, big_q = out["bm25"][-1], out["query"][-1]
+    out["targets"] = {
+        "bm25_speedup": {"target": TARGETS["bm25_speedup"], "measured": big_b["speedup"], "passages": big_b["passages"],
+                         "met": big_b["speedup"] >= TARGETS["bm25_speedup"] and big_b["top10_identical"]},
+        "ask_over_encode": {"target": TARGETS["ask_over_encode"], "measured": big_q["ask_over_encode_p50"],
+                            "met": big_q["ask_over_encode_p50"] <= TARGETS["ask_over_encode"]},
+        "ingest_ratio": {"target": TARGETS["ingest_ratio"], "measured": out["ingest"]["ratio"],
+                         "met": out["ingest"]["ratio"] >= TARGETS["ingest_ratio"]},
+    }
+    out["machine"] = {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()}
+    return out
+
+
+def cmd_bench(args) -> int:
+    """Run the benchmark and print JSON or a table."""
+    sizes = [int(s) for s in str(args.sizes).split(",") if s.strip()]
+    if not sizes or min(sizes) < 20:
+        raise ValueError("--sizes takes passage counts of at least 20, e.g. 1000,100000")
+    result = run_bench(sizes, args.queries)
+    if args.out:
+        Path(args.out).write_text(json.dumps(result, indent=2), encoding="utf-8")
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    for b in result["bm25"]:
+        print(f"bm25 @ {b['passages']:>7}: ours {b['ours_ms']} ms, rank-bm25 {b['rank_bm25_ms']} ms, "
+              f"x{b['speedup']}, identical top-10: {b['top10_identical']}")
+    for q in result["query"]:
+        s = q["stages_ms"]
+        print(f"ask  @ {q['passages']:>7}: total p50 {s['total']['p50']} ms (encode {s['encode']['p50']}, bm25 "
+              f"{s['bm25']['p50']}, dense {s['dense']['p50']}, fuse {s['fuse']['p50']}, answer {s['answer']['p50']}); "
+              f"bare encode p50 {q['bare_encode_ms']['p50']} ms; ratio {q['ask_over_encode_p50']}; "
+              f"HNSW recall@10 {q['hnsw']['recall@10_vs_flat']}")
+    i = result["ingest"]
+    print(f"ingest: {i['ours_chunks_per_s']} chunks/s, bare encode {i['bare_encode_chunks_per_s']}, ratio {i['ratio']}")
+    print(f"memory: peak RSS {result['memory']['peak_rss_mb']} MB; startup {result['startup']['seconds_to_first_answer']} s")
+    for name, t in result["targets"].items():
+        print(f"target {name}: {t['measured']} vs {t['target']} -> {'met' if t['met'] else 'MISSED'}")
+    return 0
