@@ -1,0 +1,149 @@
+"""The Streamlit page through streamlit.testing.v1.AppTest, over a small corpus and the real model."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+pytestmark = pytest.mark.slow
+EVIL = ("Hostile document\n\nThis page mentions <script>alert(1)</script> and <img src=x onerror=alert(1)> "
+        "and [a link](http://evil.example) and ![an image](http://evil.example/x.png) about lunar gateways.")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """A corpus (the framework, the IVLP post, the article and a hostile document) and its index."""
+    from qa.embed import Encoder
+    from qa.ingest import IndexSettings, ingest
+
+    root = tmp_path_factory.mktemp("site")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    for name in ("strategic-framework-space-diplomacy.txt", "ivlp-space-diplomacy.txt",
+                 "breaking-defense-space-diplomacy-framework.txt", "catalog.toml"):
+        shutil.copy(ROOT / "corpus" / name, corpus)
+    (corpus / "hostile.txt").write_text(EVIL, encoding="utf-8")
+    index = root / "index"
+    encoder = Encoder()
+    ingest(corpus, index, encoder, IndexSettings(model=encoder.name))
+    gold = root / "gold.jsonl"
+    gold.write_text("\n".join(json.dumps(q) for q in [
+        {"id": "g1", "question": "When did Singapore sign the Artemis Accords?", "answers": ["March 2022"],
+         "evidence": ["In March 2022, the Republic of Singapore signed the Artemis Accords"], "split": "report"},
+        {"id": "g2", "question": "Who won the 2022 FIFA World Cup?", "answers": [], "evidence": [], "split": "report"},
+    ]) + "\n")
+    old = {k: os.environ.get(k) for k in ("QA_CORPUS", "QA_INDEX", "QA_GOLD")}
+    os.environ.update(QA_CORPUS=str(corpus), QA_INDEX=str(index), QA_GOLD=str(gold))
+    yield root
+    for k, v in old.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+def page(name: str, **params) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.query_params["page"] = name
+    for k, v in params.items():
+        at.query_params[k] = v
+    return at.run()
+
+
+def markdown(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def test_ask_shows_answer_short_answer_and_citation(site):
+    at = page("Ask")
+    at.text_input[0].input("What value did one NGO estimate for the global space economy in 2021?")
+    at.button[0].click().run()
+    assert not at.exception
+    body = markdown(at)
+    assert '<mark class="short" id="short">$469 billion</mark>' in body
+    assert "[1]" in body and "A Strategic Framework for Space Diplomacy" in body
+    assert "?page=Documents&amp;doc=strategic-framework" in body or "?page=Documents&doc=strategic-framework" in body
+    assert any("U.S. Department of State" in c.value for c in at.code)
+
+
+def test_refusal_is_shown_with_nearest_passages(site):
+    at = page("Ask")
+    at.text_input[0].input("Who won the 2022 FIFA World Cup?")
+    at.button[0].click().run()
+    assert "The corpus does not answer this." in markdown(at)
+    assert len(at.expander) >= 1
+
+
+def test_empty_question_is_an_error_not_a_traceback(site):
+    at = page("Ask")
+    at.text_input[0].input("   ")
+    at.button[0].click().run()
+    assert not at.exception and "empty" in at.error[0].value
+
+
+def test_quote_lookup_exact_near_and_missing(site):
+    at = page("Find a quote")
+    at.text_area[0].input("inherent necessary tension exists between our dual missions")
+    at.button[0].click().run()
+    body = markdown(at)
+    assert "strategic-framework" in body and "breaking-defense-framework" in body and "exact" in body
+    at.text_area[0].input("an inherent tension exists between our two missions of protecting national security")
+    at.button[0].click().run()
+    assert "near · similarity" in markdown(at) and "<ins>" in markdown(at)
+    at.text_area[0].input("The quick brown fox jumps over the lazy dog on the Moon")
+    at.button[0].click().run()
+    assert "not found" in at.info[0].value
+
+
+def test_documents_library_and_reading_view_highlight(site):
+    at = page("Documents", doc="strategic-framework", start="2231", end="2323")
+    assert not at.exception
+    library = at.dataframe[0].value
+    assert "strategic-framework" in list(library["id"])
+    assert '<mark class="cited" id="cited">One recent NGO estimate' in markdown(at)
+
+
+def test_hostile_document_renders_as_text(site):
+    at = page("Documents", doc="hostile", start="0", end="16")
+    body = markdown(at)
+    assert "&lt;script&gt;alert" in body and "&lt;img src=x onerror=alert" in body
+    assert "<script>alert" not in body and "<img src=x" not in body
+    assert "](http://evil.example)" not in body and "&#91;a link&#93;" in body
+    at = page("Ask")
+    at.text_input[0].input("<script>alert(1)</script> lunar gateways [x](http://evil.example)")
+    at.button[0].click().run()
+    assert "<script>alert" not in markdown(at)
+
+
+def test_evaluate_page_runs_the_gold_set(site):
+    at = page("Evaluate")
+    at.button[0].click().run()
+    assert not at.exception
+    assert "2 questions" in markdown(at)
+    modes = at.dataframe[0].value
+    assert list(modes["mode"]) == ["bm25", "dense", "hybrid"]
+
+
+def test_upload_good_and_bad_files(site):
+    corpus = site / "corpus"
+    before = {p.name for p in corpus.iterdir()}
+    at = page("Add documents")
+    at.file_uploader[0].upload("fake.txt", b"\x00\x01\x02\x03 binary", "text/plain")
+    at.file_uploader[0].upload("../Lunar Notes \u00e9.md",
+                               b"# Lunar notes\n\nThe Gateway will orbit the Moon and host four crew members.\n",
+                               "text/markdown").run()
+    at.button[0].click().run()
+    assert not at.exception
+    assert any("fake.txt" in e.value and "binary" in e.value for e in at.error)
+    after = {p.name for p in corpus.iterdir()}
+    assert after - before == {"lunar-notes-e.md"}
+    assert any("Added" in s.value for s in at.success)
+    docs = page("Documents")
+    assert "lunar-notes-e" in list(docs.dataframe[0].value["id"])

@@ -1,0 +1,82 @@
+"""Pure helpers of the web page: escaping, highlights, diffs, upload checks and names."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from qa.webview import check_upload, diff_words, esc, highlight, reading_link, safe_upload_name, safe_url
+
+EVIL = '<script>alert(1)</script> <img src=x onerror=alert(1)> [link](http://evil) ![img](http://evil/x.png)'
+
+
+def test_esc_neutralises_html_and_markdown():
+    out = esc(EVIL)
+    assert "<script" not in out and "<img" not in out
+    assert "[" not in out and "](" not in out and "!" not in out
+    assert "&lt;script&gt;" in out
+
+
+def test_highlight_marks_nested_spans_at_absolute_offsets():
+    text = "It cost $469 billion in 2021."
+    out = highlight(text, [(100, 129, "quote"), (108, 120, "short")], base=100)
+    assert out == '<mark class="quote" id="quote">It cost <mark class="short" id="short">$469 billion</mark> in 2021.</mark>'
+
+
+def test_highlight_escapes_text_and_clips_spans():
+    out = highlight("<b>x</b>", [(-5, 3, "a"), (50, 60, "b")])
+    assert out == '<mark class="a" id="a">&lt;b&gt;</mark>x&lt;/b&gt;'
+
+
+@given(st.text(max_size=60), st.lists(st.tuples(st.integers(-5, 70), st.integers(-5, 70)), max_size=1))
+def test_highlight_never_lets_markup_through(text, spans):
+    out = highlight(text, [(a, b, "m") for a, b in spans])
+    stripped = out.replace('<mark class="m" id="m">', "").replace("</mark>", "")
+    assert "<" not in stripped and ">" not in stripped
+
+
+def test_diff_words_marks_changes():
+    left, right = diff_words("an inherent tension exists", "an inherent necessary tension exists")
+    assert "<ins>necessary</ins>" in right and "<del>" not in left
+    left, right = diff_words("<b>bold</b> claim", "a claim")
+    assert "&lt;b&gt;" in left
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("../../etc/passwd", "passwd"),
+    ("..\\..\\windows\\evil.txt", "evil.txt"),
+    ("Stratégie spatiale 2024.PDF", "strategie-spatiale-2024.pdf"),
+    ("  .hidden.md", "hidden.md"),
+    ("报告.html", "document.html"),
+])
+def test_safe_upload_name(name, expected):
+    assert safe_upload_name(name, set()) == expected
+
+
+def test_safe_upload_name_never_overwrites():
+    assert safe_upload_name("a.txt", {"a.txt", "a-2.txt"}) == "a-3.txt"
+
+
+@pytest.mark.parametrize("name, data, problem", [
+    ("a.exe", b"MZ", "not accepted"),
+    ("a.txt", b"", "empty"),
+    ("a.pdf", b"hello", "not a PDF"),
+    ("a.txt", b"%PDF-1.7 ...", "rename it"),
+    ("a.txt", b"\x00\x01\x02binary", "binary"),
+    ("a.md", b"x" * 30, ""),
+    ("a.pdf", b"%PDF-1.4\n", ""),
+])
+def test_check_upload_by_content(name, data, problem):
+    message = check_upload(name, data)
+    assert (problem in message) if problem else message == ""
+
+
+def test_check_upload_size_limit():
+    assert "limit" in check_upload("a.txt", b"x" * 2000, max_bytes=1000)
+
+
+def test_safe_url_and_reading_link():
+    assert safe_url("javascript:alert(1)") == "" and safe_url("data:text/html,x") == ""
+    assert safe_url("https://example.org/a") == "https://example.org/a"
+    assert reading_link("a b&c", 1, 5) == "?page=Documents&doc=a%20b%26c&start=1&end=5"
