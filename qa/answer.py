@@ -154,7 +154,7 @@ def _best_run(retriever: Retriever, question: str, qvec: np.ndarray, hits: list[
         lo, hi = int(data.sentence_ptr[row]), int(data.sentence_ptr[row + 1])
         if hi == lo:
             continue
-        sims = np.asarray(data.sentence_vectors[lo:hi]) @ qvec
+        sims = np.asarray(data.sentence_vectors[lo:hi], dtype=np.float32) @ qvec
         doc = data.documents[hit.chunk.doc_id]
         terms = [set(tokenize(doc.text[a:b])) for a, b in hit.chunk.sentences]
         prior = 0.04 / (1 + rank)

@@ -115,6 +115,7 @@ class QuoteFinder:
     def __init__(self, data: IndexData) -> None:
         self.data = data
         self._folded: dict[str, Folded] = {}
+        self._doc_of_chunk: np.ndarray | None = None
 
     def folded(self, doc_id: str) -> Folded:
         if doc_id not in self._folded:
@@ -145,19 +146,27 @@ class QuoteFinder:
         return (exact + extra)[:limit]
 
     def _candidate_documents(self, quote: str) -> list[str]:
-        """Documents that can hold ``quote`` exactly: those whose passages contain its rarest
-        whole word (from the BM25 postings), so a lookup never scans a large corpus. Every
-        document when the quote has no whole word the index knows."""
+        """Documents that can hold ``quote`` exactly: those whose passages contain all of its
+        (up to 8 rarest) whole words, from the BM25 postings, so a lookup never scans a large
+        corpus. Every document when the quote has no whole word the index knows."""
         words = tokenize(" ".join(quote.split()[1:-1]))  # the edge words may be cut mid-word
         bm25 = self.data.bm25
-        rows = [bm25.vocab[t] for t in words if t in bm25.vocab]
+        rows = sorted({bm25.vocab[t] for t in words if t in bm25.vocab},
+                      key=lambda r: bm25.weights.indptr[r + 1] - bm25.weights.indptr[r])
         if not rows:
             return list(self.data.documents)
-        indptr = bm25.weights.indptr
-        rarest = min(rows, key=lambda r: indptr[r + 1] - indptr[r])
-        columns = bm25.weights.indices[indptr[rarest]:indptr[rarest + 1]]
-        wanted = {self.data.chunks[int(c)].doc_id for c in columns}
-        return [d for d in self.data.documents if d in wanted]
+        if self._doc_of_chunk is None:
+            ids = {d: i for i, d in enumerate(self.data.documents)}
+            self._doc_of_chunk = np.array([ids[c.doc_id] for c in self.data.chunks], dtype=np.int64)
+        indptr, indices = bm25.weights.indptr, bm25.weights.indices
+        docs = None
+        for r in rows[:8]:  # a document holding the quote holds every one of its words
+            found = np.unique(self._doc_of_chunk[indices[indptr[r]:indptr[r + 1]]])
+            docs = found if docs is None else np.intersect1d(docs, found, assume_unique=True)
+            if docs.size <= 1:
+                break
+        names = list(self.data.documents)
+        return [names[i] for i in docs]
 
     def near(self, quote: str, limit: int = 20, candidates: int = 20, threshold: float = NEAR_THRESHOLD) -> list[Match]:
         """Best fuzzy alignments of ``quote`` inside the passages BM25 ranks highest for it."""

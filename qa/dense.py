@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-HNSW_THRESHOLD = 200_000
+HNSW_THRESHOLD = 50_000
 HNSW_M = 32
-HNSW_EF_SEARCH = 128
+HNSW_EF_SEARCH = 256
 
 
 def build_dense(vectors: np.ndarray, hnsw_threshold: int = HNSW_THRESHOLD):

@@ -107,11 +107,14 @@ class Encoder:
         for lo in range(0, len(order), batch_size):
             idx = order[lo:lo + batch_size]
             batch = [texts[i] for i in idx]
-            features = self.model.preprocess(batch)
             offsets = None
-            if self._fast:
-                offsets = self.model.tokenizer(batch, return_offsets_mapping=True, padding=True, truncation=True,
-                                               max_length=self.model.max_seq_length)["offset_mapping"]
+            if self._fast:  # one tokenization gives the model's input and the character offsets
+                encoded = self.model.tokenizer(batch, return_offsets_mapping=True, padding=True, truncation=True,
+                                               max_length=self.model.max_seq_length, return_tensors="pt")
+                offsets = encoded.pop("offset_mapping").tolist()
+                features = dict(encoded)
+            else:
+                features = self.model.preprocess(batch)
             features = {k: (v.to(self.model.device) if hasattr(v, "to") else v) for k, v in features.items()}
             with torch.inference_mode():
                 out = self.model.forward(features)

@@ -89,7 +89,7 @@ def _previous_vectors(index_dir: Path, model_name: str, settings: IndexSettings)
     out = {}
     for i, chunk in enumerate(old.chunks):
         lo, hi = int(old.sentence_ptr[i]), int(old.sentence_ptr[i + 1])
-        out[chunk.chunk_id] = (np.array(old.chunk_vectors[i]), np.array(old.sentence_vectors[lo:hi]))
+        out[chunk.chunk_id] = (np.array(old.chunk_vectors[i]), np.array(old.sentence_vectors[lo:hi], dtype=np.float32))
     return out
 
 

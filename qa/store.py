@@ -114,7 +114,8 @@ def save_index(root: Path, data: IndexData, dense_index: Any) -> Path:
             "bm25_indices": w.indices.astype(np.int32),
             "bm25_indptr": w.indptr.astype(np.int64),
             "chunk_vectors": np.ascontiguousarray(data.chunk_vectors, dtype=np.float32),
-            "sentence_vectors": np.ascontiguousarray(data.sentence_vectors, dtype=np.float32),
+            # half precision: cosines to 3 decimals are plenty to pick a sentence, at half the bytes
+            "sentence_vectors": np.ascontiguousarray(data.sentence_vectors, dtype=np.float16),
             "sentence_ptr": data.sentence_ptr.astype(np.int64),
         }
         for name, arr in arrays.items():

@@ -243,7 +243,7 @@ def test_changing_one_document_reencodes_only_its_chunks(tmp_path, tiny_document
         lo, hi = data.sentence_ptr[i], data.sentence_ptr[i + 1]
         assert hi - lo == len(c.sentences)
         want = np.stack([hashed_vector(data.documents[c.doc_id].text[a:b], 64) for a, b in c.sentences])
-        np.testing.assert_allclose(data.sentence_vectors[lo:hi], want, atol=1e-6)
+        np.testing.assert_allclose(data.sentence_vectors[lo:hi], want, atol=2e-3)
 
 
 def test_other_settings_reencode_everything(tmp_path, tiny_documents):
