@@ -183,7 +183,7 @@ def _cite(retriever, finder: QuoteFinder, question, doc_id, start, end, settings
     docs = retriever.data.documents
     text = docs[doc_id].text[start:end]
     places = [(doc_id, start, end, 1.0)]
-    for m in finder.find(text, near=False) + finder.near(text, limit=5, candidates=5, threshold=settings.duplicate_similarity):
+    for m in finder.find(text, limit=5, near=False, max_documents=10) + finder.near(text, limit=5, candidates=5, threshold=settings.duplicate_similarity, precise=False):
         if not any(m.doc_id == d and m.start < e and s < m.end for d, s, e, _ in places):
             places.append((m.doc_id, m.start, m.end, m.similarity))
     places.sort(key=lambda p: (_primacy(docs[p[0]]), -p[3]))

@@ -31,7 +31,7 @@ _FOLD = str.maketrans({
     "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-",
     "\u00a0": " ", "\u00ad": "",
 })
-_FOLD_1TO1 = {k: v for k, v in _FOLD.items() if v is not None and len(v) == 1}
+_FOLD_CODES = tuple((k, ord(v)) for k, v in _FOLD.items() if v is not None and len(v) == 1)
 
 
 @dataclass(frozen=True)
@@ -56,10 +56,13 @@ def fold(text: str) -> Folded:
     Vectorised with numpy (a character loop in Python is far too slow for long documents); texts
     whose lower-casing changes their length (rare: "İ") take the character loop.
     """
-    mapped = text.translate(_FOLD_1TO1).lower()
-    if len(mapped) != len(text):
+    lowered = text.lower()
+    if len(lowered) != len(text):
         return _fold_slow(text)
-    codes = np.frombuffer(mapped.encode("utf-32-le"), dtype=np.uint32).copy()
+    codes = np.frombuffer(lowered.encode("utf-32-le"), dtype=np.uint32).copy()
+    if not text.isascii():
+        for src, dst in _FOLD_CODES:
+            codes[codes == src] = dst
     space = np.isin(codes, _SPACES)
     after_space = np.concatenate([[True], space[:-1]])  # a leading run goes too
     keep = ~space | ~after_space
@@ -122,13 +125,18 @@ class QuoteFinder:
             self._folded[doc_id] = fold(self.data.documents[doc_id].text)
         return self._folded[doc_id]
 
-    def find(self, quote: str, limit: int = 20, near: bool = True, candidates: int = 20) -> list[Match]:
+    def find(self, quote: str, limit: int = 20, near: bool = True, candidates: int = 20,
+             max_documents: int | None = None) -> list[Match]:
         """Exact matches in every document (primary sources first), then near matches ranked by
-        similarity (only close ones, >= 0.85, beside exact matches). Raises QueryError for a bad quote."""
+        similarity (only close ones, >= 0.85, beside exact matches). ``max_documents`` caps how
+        many candidate documents are scanned (for callers that need only a few places).
+        Raises QueryError for a bad quote."""
         text = clean_quote(quote)
         needle = fold(text).text
         exact: list[Match] = []
-        for doc_id in self._candidate_documents(text):
+        for doc_id in self._candidate_documents(text)[:max_documents]:
+            if len(exact) >= limit:
+                break
             hay = self.folded(doc_id)
             pos = hay.text.find(needle)
             while pos >= 0 and len(exact) < limit:
@@ -159,17 +167,25 @@ class QuoteFinder:
             ids = {d: i for i, d in enumerate(self.data.documents)}
             self._doc_of_chunk = np.array([ids[c.doc_id] for c in self.data.chunks], dtype=np.int64)
         indptr, indices = bm25.weights.indptr, bm25.weights.indices
-        docs = None
+        chunks = docs = None
         for r in rows[:8]:  # a document holding the quote holds every one of its words
-            found = np.unique(self._doc_of_chunk[indices[indptr[r]:indptr[r + 1]]])
+            columns = indices[indptr[r]:indptr[r + 1]]
+            chunks = columns if chunks is None else np.intersect1d(chunks, columns, assume_unique=True)
+            found = np.unique(self._doc_of_chunk[columns])
             docs = found if docs is None else np.intersect1d(docs, found, assume_unique=True)
             if docs.size <= 1:
                 break
+        # Documents with one passage holding all the words first: the quote is most likely there.
+        first = list(dict.fromkeys(self._doc_of_chunk[chunks].tolist()))  # within docs: same words
         names = list(self.data.documents)
-        return [names[i] for i in docs]
+        return [names[i] for i in first + sorted(set(docs.tolist()) - set(first))]
 
-    def near(self, quote: str, limit: int = 20, candidates: int = 20, threshold: float = NEAR_THRESHOLD) -> list[Match]:
-        """Best fuzzy alignments of ``quote`` inside the passages BM25 ranks highest for it."""
+    def near(self, quote: str, limit: int = 20, candidates: int = 20, threshold: float = NEAR_THRESHOLD,
+             precise: bool = True) -> list[Match]:
+        """Best fuzzy alignments of ``quote`` inside the passages BM25 ranks highest for it.
+
+        ``precise=False`` keeps rapidfuzz's rough alignment (a window of the quote's length,
+        widened to whole words) instead of searching word windows: faster, looser edges."""
         q = fold(clean_quote(quote)).text
         qwords = _words(q)
         if not qwords:
@@ -184,7 +200,10 @@ class QuoteFinder:
             rough = fuzz.partial_ratio_alignment(q, region.text)
             if rough is None or rough.score < threshold * 100 - 15:
                 continue  # cheap test in C first: no window of this passage can come close
-            best = _align(q, qwords, region, rough.dest_start, rough.dest_end)
+            if precise:
+                best = _align(q, qwords, region, rough.dest_start, rough.dest_end)
+            else:
+                best = (rough.score / 100, *_widen(region.text, rough.dest_start, rough.dest_end))
             if best and best[0] >= threshold:
                 score, a, b = best
                 start, end = region.span(a, b)
@@ -223,9 +242,22 @@ def _words(folded: str) -> list[tuple[int, int, str]]:
     return [(m.start(), m.end(), _bare(m.group())) for m in re.finditer(r"\S+", folded)]
 
 
+def _widen(text: str, start: int, end: int) -> tuple[int, int]:
+    """``[start, end)`` grown to whole words and stripped of spaces at its edges."""
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    while end < len(text) and not text[end].isspace():
+        end += 1
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, max(end, start + 1)
+
+
 def _align(q: str, qwords: list, region: Folded, near_start: int, near_end: int) -> tuple[float, int, int] | None:
     """The region window (whole words, starting and ending on a quote word) most similar to q,
-    starting within half a quote's length of ``near_start`` (a rough alignment found in C)."""
+    starting and ending within half a quote's length of a rough alignment found in C."""
     words = _words(region.text)
     vocab = {w for _, _, w in qwords}
     n = len(qwords)
@@ -236,9 +268,9 @@ def _align(q: str, qwords: list, region: Folded, near_start: int, near_end: int)
         if wi not in vocab or abs(a - near_start) > slack:
             continue
         for j in range(i + shortest - 1, min(len(words), i + longest)):
-            if words[j][2] not in vocab:
-                continue
             b = words[j][1]
+            if words[j][2] not in vocab or abs(b - near_end) > slack:
+                continue
             cutoff = best[0] * 100 if best else 0
             score = fuzz.ratio(q, region.text[a:b], score_cutoff=cutoff)
             if score and (best is None or score / 100 > best[0]):
