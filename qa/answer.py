@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import quote as urlquote
 
 import numpy as np
@@ -22,6 +22,7 @@ from .tuning import ANSWER_DEFAULTS
 from .types import Answer, AnswerSpan, Citation, Document, Hit
 
 ABSTAIN_TEXT = "The corpus does not answer this."
+CITATION_DEPTH = 10  # passages searched for other documents that carry the answer's sentence
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ def answer_question(
     t = time.perf_counter()
     qvec = retriever.encode(question)
     encode_ms = (time.perf_counter() - t) * 1000
-    hits = retriever.search(question, search, query_vector=qvec)
+    hits = retriever.search(question, replace(search, k=max(search.k, CITATION_DEPTH)), query_vector=qvec)
     timings = dict(retriever.last_timings, encode=encode_ms)
     t = time.perf_counter()
     best = _best_run(retriever, question, qvec, hits[: settings.passages], settings)
@@ -122,13 +123,13 @@ def answer_question(
         timings["answer"] = (time.perf_counter() - t) * 1000
         timings["total"] = (time.perf_counter() - started) * 1000
         return Answer(question=question, abstained=True, confidence=round(best[0], 4) if best else 0.0,
-                      answer=None, citations=(), passages=tuple(hits), timings_ms=timings)
+                      answer=None, citations=(), passages=tuple(hits[: search.k]), timings_ms=timings)
     score, doc_id, start, end = best
-    span, citations = _cite(retriever, finder, question, doc_id, start, end, settings)
+    span, citations = _cite(retriever, finder, question, doc_id, start, end, hits, settings)
     timings["answer"] = (time.perf_counter() - t) * 1000
     timings["total"] = (time.perf_counter() - started) * 1000
     return Answer(question=question, abstained=False, confidence=round(score, 4), answer=span,
-                  citations=citations, passages=tuple(hits), timings_ms=timings)
+                  citations=citations, passages=tuple(hits[: search.k]), timings_ms=timings)
 
 
 def _topic_gate(retriever: Retriever, qvec: np.ndarray, hits: list[Hit], settings: AnswerSettings) -> float:
@@ -178,12 +179,16 @@ def _best_run(retriever: Retriever, question: str, qvec: np.ndarray, hits: list[
     return best
 
 
-def _cite(retriever, finder: QuoteFinder, question, doc_id, start, end, settings):
-    """The answer span (moved to the primary source when it holds the same words) and citations."""
+def _cite(retriever, finder: QuoteFinder, question, doc_id, start, end, hits, settings):
+    """The answer span (moved to the primary source when it holds the same words) and citations.
+
+    Other documents that carry the same sentence (an article quoting the framework) are looked
+    for among the retrieved passages, so the cost does not grow with the corpus.
+    """
     docs = retriever.data.documents
     text = docs[doc_id].text[start:end]
     places = [(doc_id, start, end, 1.0)]
-    for m in finder.find(text, limit=5, near=False, max_documents=10) + finder.near(text, limit=5, candidates=5, threshold=settings.duplicate_similarity, precise=False):
+    for m in finder.find_in_chunks(text, [h.chunk for h in hits], settings.duplicate_similarity):
         if not any(m.doc_id == d and m.start < e and s < m.end for d, s, e, _ in places):
             places.append((m.doc_id, m.start, m.end, m.similarity))
     places.sort(key=lambda p: (_primacy(docs[p[0]]), -p[3]))

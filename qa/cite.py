@@ -153,6 +153,29 @@ class QuoteFinder:
                  if not any(e.doc_id == m.doc_id and e.start < m.end and m.start < e.end for e in exact)]
         return (exact + extra)[:limit]
 
+    def find_in_chunks(self, quote: str, chunks, threshold: float = EXTRA_THRESHOLD) -> list[Match]:
+        """Places of ``quote`` inside the given passages only (exact, or at least ``threshold``
+        similar by rapidfuzz's alignment): a cost that does not grow with the corpus."""
+        needle = fold(clean_quote(quote)).text
+        found: list[Match] = []
+        for chunk in chunks:
+            region = fold(chunk.text)
+            pos = region.text.find(needle)
+            if pos >= 0:
+                a, b = region.span(pos, pos + len(needle))
+                found.append(self._match(chunk.doc_id, chunk.start + a, chunk.start + b, 1.0, True))
+                continue
+            rough = fuzz.partial_ratio_alignment(needle, region.text, score_cutoff=threshold * 100)
+            if rough is not None and rough.score >= threshold * 100:
+                a, b = region.span(*_widen(region.text, rough.dest_start, rough.dest_end))
+                found.append(self._match(chunk.doc_id, chunk.start + a, chunk.start + b, rough.score / 100, False))
+        found.sort(key=lambda m: (not m.exact, -m.similarity, _primacy(self.data.documents[m.doc_id]), m.start))
+        kept: list[Match] = []
+        for m in found:  # overlapping passages hold the same place twice
+            if not any(k.doc_id == m.doc_id and k.start < m.end and m.start < k.end for k in kept):
+                kept.append(m)
+        return kept
+
     def _candidate_documents(self, quote: str) -> list[str]:
         """Documents that can hold ``quote`` exactly: those whose passages contain all of its
         (up to 8 rarest) whole words, from the BM25 postings, so a lookup never scans a large
