@@ -52,8 +52,8 @@ def _charts(folder: Path, result: EvalResult) -> list[str]:
                    width=width, label=mode)
         ax.set_xticks([x + width * (len(modes) - 1) / 2 for x in range(len(docs))], docs, rotation=20, ha="right",
                       fontsize=8)
-        ax.set(ylabel="recall@10", title="Recall@10 per document", ylim=(0, 1.05))
-        ax.legend()
+        ax.set(ylabel="recall@10", title="Recall@10 per document", ylim=(0, 1.22))
+        ax.legend(ncol=len(modes), loc="upper center", frameon=False)
         fig.tight_layout()
         fig.savefig(folder / "per_document_recall.png", dpi=110)
         plt.close(fig)
