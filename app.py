@@ -135,6 +135,7 @@ def ask_ui(retriever, finder) -> None:
         html(f'<div class="cite"><b>[{c.n}]</b> {esc(c.title)} — {esc(c.publisher or "publisher unknown")}'
              f'{", " + esc(c.date) if c.date else ""}{", " + esc(where) if where else ""}'
              f' <span class="meta">[{c.start}:{c.end}]</span><br>{links}</div>')
+        st.caption(f"Reference [{c.n}] — copy it with the button on the right:")
         st.code(c.reference, language="text", wrap_lines=True)
     passages_ui(retriever, ans.passages, (a.doc_id, a.start, a.end))
 

@@ -81,7 +81,9 @@ def test_ask_follow_citation_and_screenshot(server, tmp_path):
             short = page.locator("mark.short")
             short.wait_for(timeout=90_000)
             assert short.inner_text() == "$469 billion"
-            assert page.get_by_text("A Strategic Framework for Space Diplomacy").first.is_visible()
+            citation = page.locator("div.cite").filter(has_text="A Strategic Framework for Space Diplomacy").first
+            citation.wait_for(timeout=60_000)  # the page streams in: wait for the citation block
+            assert "p. 5" in citation.inner_text()
             page.screenshot(path=str(shots / "ask.png"), full_page=True)
             page.get_by_role("link", name="open in the document").first.click()
             cited = page.locator("mark#cited")
