@@ -9,8 +9,8 @@ from pathlib import Path
 import streamlit as st
 
 from qa.types import QAError
-from qa.webview import (UPLOAD_TYPES, check_upload, diff_words, esc, highlight, reading_link, safe_upload_name,
-                        safe_url)
+from qa.webview import (UPLOAD_TYPES, check_upload, diff_words, esc, highlight, md_escape, reading_link,
+                        safe_upload_name, safe_url)
 
 PAGES = ("Ask", "Find a quote", "Documents", "Evaluate", "Add documents")
 CSS = """<style>
@@ -62,7 +62,7 @@ def open_index():
         generation = read_manifest(index_dir())["generation"]
         return load_retriever(str(index_dir()), generation)
     except QAError as exc:
-        st.error(f"{exc}. Run `make run` (or `qa ingest`) to build the index.")
+        st.error(f"{md_escape(exc)}. Run `make run` (or `qa ingest`) to build the index.")
         st.stop()
 
 
@@ -91,7 +91,8 @@ def passages_ui(retriever, hits, quote_span=None) -> None:
         spans = []
         if quote_span and quote_span[0] == c.doc_id:
             spans = [(quote_span[1], quote_span[2], "quote")]
-        with st.expander(f"{hit.rank}. {doc.title if doc else c.doc_id} — {where}", expanded=hit.rank == 1):
+        label = md_escape(f"{hit.rank}. {doc.title if doc else c.doc_id} — {where}")
+        with st.expander(label, expanded=hit.rank == 1):
             html(f'<div class="meta">{esc(why)} · {esc(c.doc_id)} [{c.start}:{c.end}] · '
                  f'<a href="{reading_link(c.doc_id, c.start, c.end)}" target="_self">read in context</a></div>'
                  f'<div>{highlight(c.text, spans, base=c.start)}</div>')
@@ -110,7 +111,7 @@ def ask_ui(retriever, finder) -> None:
     try:
         ans = answer_question(retriever, finder, question, SearchSettings(**settings))
     except QAError as exc:
-        st.error(str(exc))
+        st.error(md_escape(exc))
         return
     docs = retriever.data.documents
     if ans.abstained:
@@ -150,7 +151,7 @@ def quote_ui(finder) -> None:
     try:
         matches = finder.find(quote)
     except QAError as exc:
-        st.error(str(exc))
+        st.error(md_escape(exc))
         return
     if not matches:
         st.info("The quote was not found in any document, exactly or nearly.")
@@ -213,10 +214,10 @@ def evaluate_ui(retriever) -> None:
             with st.spinner(f"Evaluating {len(questions)} questions in three modes…"):
                 st.session_state["eval"] = (split, evaluate_gold(retriever, questions))
         except QAError as exc:
-            st.error(str(exc))
+            st.error(md_escape(exc))
             return
     if "eval" not in st.session_state:
-        st.caption(f"Gold set: {gold}")
+        st.caption(f"Gold set: {md_escape(gold)}")
         return
     split, result = st.session_state["eval"]
     s = result.summary
@@ -268,7 +269,7 @@ def upload_ui() -> None:
                 except QAError as exc:
                     problem = f"{f.name}: {getattr(exc, 'problem', exc)}" + (f" ({exc.hint})" if getattr(exc, "hint", "") else "")
         if problem:
-            st.error(problem)
+            st.error(md_escape(problem))
             continue
         target = corpus / name
         target.write_bytes(data)
@@ -286,11 +287,11 @@ def upload_ui() -> None:
         encoder = load_encoder()
         report = ingest(corpus, index_dir(), encoder, IndexSettings(model=encoder.name), progress=progress)
     except QAError as exc:
-        st.error(f"The index could not be updated: {exc}")
+        st.error(f"The index could not be updated: {md_escape(exc)}")
         return
     bar.progress(1.0, text="Index updated")
     for original, name in saved:
-        st.success(f"Added {original} as corpus/{name}")
+        st.success(md_escape(f"Added {original} as corpus/{name}"))
     st.info(f"Index: {report.documents} documents, {report.chunks} passages "
             f"({report.encoded_chunks} embedded now, {report.reused_chunks} reused).")
 

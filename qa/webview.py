@@ -23,6 +23,12 @@ def esc(text: str) -> str:
     return re.sub(r"[\[\]()!*_`#~|\\]", lambda m: f"&#{ord(m.group())};", out)
 
 
+def md_escape(text: str) -> str:
+    """``text`` with Markdown's active characters backslash-escaped, for Streamlit labels and
+    messages (which render Markdown but never raw HTML)."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~])", r"\\\1", str(text))
+
+
 def highlight(text: str, spans: list[tuple[int, int, str]], base: int = 0) -> str:
     """``text`` as escaped HTML with ``<mark class=...>`` around each span.
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qa.webview import check_upload, diff_words, esc, highlight, reading_link, safe_upload_name, safe_url
+from qa.webview import check_upload, diff_words, esc, highlight, md_escape, reading_link, safe_upload_name, safe_url
 
 EVIL = '<script>alert(1)</script> <img src=x onerror=alert(1)> [link](http://evil) ![img](http://evil/x.png)'
 
@@ -80,3 +80,8 @@ def test_safe_url_and_reading_link():
     assert safe_url("javascript:alert(1)") == "" and safe_url("data:text/html,x") == ""
     assert safe_url("https://example.org/a") == "https://example.org/a"
     assert reading_link("a b&c", 1, 5) == "?page=Documents&doc=a%20b%26c&start=1&end=5"
+
+
+def test_md_escape_disarms_links_images_and_emphasis():
+    out = md_escape(EVIL)
+    assert "\\[link\\]\\(http://evil\\)" in out and "\\!\\[img\\]" in out and "\\<script\\>" in out
