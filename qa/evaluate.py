@@ -19,7 +19,7 @@ import numpy as np
 
 from .answer import AnswerSettings, answer_question
 from .cite import QuoteFinder
-from .metrics import evaluate_run, reciprocal_rank_at_k, ndcg_at_k
+from .metrics import evaluate_run
 from .retrieve import Retriever, SearchSettings
 from .types import Answer, QAError
 

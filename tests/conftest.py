@@ -127,3 +127,7 @@ ARTICLE = make_document("article", [
 @pytest.fixture
 def tiny_documents() -> list[Document]:
     return [FRAMEWORK, FACT_SHEET, ARTICLE]
+
+
+# Session fixtures over the real corpus with the real model (slow tests): `encoder`, `real_index`.
+from real_corpus import encoder, real_index  # noqa: E402,F401

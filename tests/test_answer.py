@@ -9,7 +9,7 @@ import pytest
 
 from qa.answer import fragment_url, reference_line, short_answer, wanted_type
 from qa.types import Document, QueryError
-from real_corpus import encoder, real_index  # noqa: F401  (fixtures)
+
 
 ROOT = Path(__file__).resolve().parent.parent
 

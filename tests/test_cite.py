@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from qa.cite import fold, clean_quote
 from qa.types import QueryError
-from real_corpus import encoder, real_index  # noqa: F401  (fixtures)
+
 
 FRAMEWORK_SENTENCE = ("Technology transfer concerns and corresponding regulation mean an inherent necessary "
                       "tension exists between our dual missions of protecting national security and promoting "

@@ -9,7 +9,7 @@ import pytest
 
 from qa.evaluate import evidence_recall_at_k, load_gold, normalise_answer
 from qa.types import Chunk, QAError
-from real_corpus import encoder, real_index  # noqa: F401  (fixtures)
+
 
 ROOT = Path(__file__).resolve().parent.parent
 

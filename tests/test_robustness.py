@@ -17,7 +17,7 @@ import pytest
 from qa.cli import main
 from qa.store import load_index, read_manifest
 from qa.types import IndexStateError, QueryError
-from real_corpus import CORPUS, encoder, real_index  # noqa: F401  (fixtures)
+from real_corpus import CORPUS
 from test_loaders import encrypted, make_pdf
 
 pytestmark = pytest.mark.slow
