@@ -54,12 +54,13 @@ class BM25Index:
     def scores(self, query_terms: Iterable[str]) -> np.ndarray:
         """BM25 score of every passage for the query terms (float64, length ``size``)."""
         rows = [self.vocab[t] for t in query_terms if t in self.vocab]
-        out = np.zeros(self.size, dtype=np.float64)
+        if not rows:
+            return np.zeros(self.size, dtype=np.float64)
         w = self.weights
-        for r in rows:
-            lo, hi = w.indptr[r], w.indptr[r + 1]
-            out[w.indices[lo:hi]] += w.data[lo:hi]
-        return out
+        # One pass over the query terms' postings; each passage adds its terms in query order.
+        idx = np.concatenate([w.indices[w.indptr[r]:w.indptr[r + 1]] for r in rows])
+        val = np.concatenate([w.data[w.indptr[r]:w.indptr[r + 1]] for r in rows])
+        return np.bincount(idx, weights=val, minlength=self.size)
 
     def top(self, query_terms: Iterable[str], k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """The ``k`` best passages with a positive score, as (column, score), best first.
@@ -76,9 +77,9 @@ class BM25Index:
         if candidates.size == 0:
             return []
         if candidates.size > k:
-            part = np.argpartition(-s[candidates], k - 1)[:k]
-            kth = s[candidates[part]].min()
-            candidates = np.flatnonzero(s >= kth)  # keep every tie at the cut, then sort
+            cs = s[candidates]
+            kth = np.partition(cs, cs.size - k)[cs.size - k]
+            candidates = candidates[cs >= kth]  # keep every tie at the cut, then sort
         order = np.lexsort((candidates, -s[candidates]))
         best = candidates[order][:k]
         return [(int(i), float(s[i])) for i in best]

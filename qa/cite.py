@@ -15,6 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 from rapidfuzz import fuzz
+from rapidfuzz.distance import LCSseq
 
 from .store import IndexData
 from .tokenize import tokenize
@@ -47,6 +48,8 @@ class Folded:
 
 
 _SPACES = np.array([c for c in range(0x3001) if chr(c).isspace()], dtype=np.uint32)
+_SPACE_TABLE = np.zeros(int(_SPACES.max()) + 2, dtype=bool)
+_SPACE_TABLE[_SPACES] = True
 _SOFT_HYPHEN = 0xAD
 
 
@@ -63,7 +66,7 @@ def fold(text: str) -> Folded:
     if not text.isascii():
         for src, dst in _FOLD_CODES:
             codes[codes == src] = dst
-    space = np.isin(codes, _SPACES)
+    space = _SPACE_TABLE[np.minimum(codes, len(_SPACE_TABLE) - 1)]
     after_space = np.concatenate([[True], space[:-1]])  # a leading run goes too
     keep = ~space | ~after_space
     keep &= codes != _SOFT_HYPHEN
@@ -165,6 +168,8 @@ class QuoteFinder:
                 a, b = region.span(pos, pos + len(needle))
                 found.append(self._match(chunk.doc_id, chunk.start + a, chunk.start + b, 1.0, True))
                 continue
+            if not _may_reach(needle, region.text, threshold):
+                continue
             rough = fuzz.partial_ratio_alignment(needle, region.text, score_cutoff=threshold * 100)
             if rough is not None and rough.score >= threshold * 100:
                 a, b = region.span(*_widen(region.text, rough.dest_start, rough.dest_end))
@@ -263,6 +268,14 @@ def _bare(word: str) -> str:
 
 def _words(folded: str) -> list[tuple[int, int, str]]:
     return [(m.start(), m.end(), _bare(m.group())) for m in re.finditer(r"\S+", folded)]
+
+
+def _may_reach(needle: str, text: str, threshold: float) -> bool:
+    """False only when no window of ``text`` can be ``threshold``-similar to ``needle``: a
+    window's longest common subsequence with the needle is at most the whole text's, and an
+    Indel ratio of t needs at least t*m/(2-t) of it (m the shorter length). About 1 µs."""
+    m = min(len(needle), len(text))
+    return LCSseq.similarity(needle, text) >= threshold * m / (2 - threshold) - 1e-9
 
 
 def _widen(text: str, start: int, end: int) -> tuple[int, int]:

@@ -100,3 +100,15 @@ def test_any_random_substring_is_found_at_its_own_offsets(real_index, data):
     for m in matches:
         assert docs[m.doc_id].text[m.start:m.end] == m.text
         assert docs[m.doc_id].text[max(0, m.start - len(m.context_before)):m.start] == m.context_before
+
+
+@given(st.text(alphabet="abcde ", min_size=1, max_size=40), st.text(alphabet="abcde ", min_size=1, max_size=120),
+       st.sampled_from([0.75, 0.85, 0.9]))
+def test_prefilter_never_drops_a_window_that_reaches_the_threshold(needle, text, t):
+    from rapidfuzz import fuzz
+
+    from qa.cite import _may_reach
+
+    rough = fuzz.partial_ratio_alignment(needle, text)
+    if rough is not None and rough.score >= t * 100:
+        assert _may_reach(needle, text, t)
