@@ -217,13 +217,15 @@ def bench_startup(corpus_dir: Path, workdir: Path, question: str) -> dict:
     env = dict(os.environ, HF_HUB_OFFLINE="1")
     subprocess.run([sys.executable, "-m", "qa.cli", "ingest", "--corpus", str(corpus_dir), "--index", str(index)],
                    env=env, check=True, capture_output=True)
-    code = ("import resource, sys; from qa.cli import main; rc = main(sys.argv[1:]); "
-            "sys.stderr.write('PEAK_RSS_KB=%d\\n' % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(rc)")
+    # VmHWM belongs to the new process image; ru_maxrss would carry over the bench's own peak.
+    code = ("import re, sys; from qa.cli import main; rc = main(sys.argv[1:]); "
+            "hwm = re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()); "
+            "sys.stderr.write('PEAK_RSS_KB=%s\\n' % (hwm.group(1) if hwm else '')); sys.exit(rc)")
     t = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", code, "ask", question, "--index", str(index), "--json"], env=env,
                           check=True, capture_output=True, text=True)
     seconds = time.perf_counter() - t
-    peak = [line for line in done.stderr.splitlines() if line.startswith("PEAK_RSS_KB=")]
+    peak = [line for line in done.stderr.splitlines() if line.startswith("PEAK_RSS_KB=") and line[12:].isdigit()]
     return {"seconds_to_first_answer": round(seconds, 2),
             "ask_process_peak_rss_mb": round(int(peak[-1].split("=")[1]) / 1024, 1) if peak else None}
 
