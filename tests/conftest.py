@@ -15,7 +15,7 @@ from typing import Callable, Sequence
 import numpy as np
 import pytest
 
-from qa.embed import EncodedPassages
+from qa.retrieval.encoder import EncodedPassages
 from qa.types import Document, Span
 
 

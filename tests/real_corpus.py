@@ -12,7 +12,7 @@ CORPUS = ROOT / "corpus"
 
 @pytest.fixture(scope="session")
 def encoder():
-    from qa.embed import Encoder
+    from qa.retrieval.encoder import Encoder
 
     return Encoder()
 
@@ -20,10 +20,10 @@ def encoder():
 @pytest.fixture(scope="session")
 def real_index(tmp_path_factory, encoder):
     """(Retriever, QuoteFinder) over an index of corpus/ built once per test session."""
-    from qa.cite import QuoteFinder
-    from qa.ingest import IndexSettings, ingest
-    from qa.retrieve import Retriever
-    from qa.store import load_index
+    from qa.answers.quotes import QuoteFinder
+    from qa.retrieval.build import IndexSettings, ingest
+    from qa.retrieval.retriever import Retriever
+    from qa.retrieval.store import load_index
 
     index = tmp_path_factory.mktemp("real-index")
     ingest(CORPUS, index, encoder, IndexSettings(model=encoder.name))

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from qa.answer import fragment_url, reference_line, short_answer, wanted_type
+from qa.answers.citations import fragment_url, reference_line
+from qa.answers.short import short_answer, wanted_type
 from qa.types import Document, QueryError
-
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,7 +60,7 @@ def test_reference_line_uses_page_else_section():
 
 @pytest.mark.slow
 def test_ngo_estimate_answer_is_the_framework_sentence_with_short_answer(real_index):
-    from qa.answer import answer_question
+    from qa.answers.answer import answer_question
 
     retriever, finder = real_index
     ans = answer_question(retriever, finder, "What value did one NGO estimate for the global space economy in 2021?")
@@ -78,7 +78,7 @@ def test_ngo_estimate_answer_is_the_framework_sentence_with_short_answer(real_in
 @pytest.mark.parametrize("question", ["Who won the 2022 FIFA World Cup?", "What is the capital city of Australia?",
                                       "What is the boiling point of water at sea level?"])
 def test_questions_far_off_the_corpus_are_refused(real_index, question):
-    from qa.answer import answer_question
+    from qa.answers.answer import answer_question
 
     retriever, finder = real_index
     ans = answer_question(retriever, finder, question)
@@ -88,7 +88,7 @@ def test_questions_far_off_the_corpus_are_refused(real_index, question):
 
 @pytest.mark.slow
 def test_primary_source_cited_first_when_the_article_quotes_it(real_index):
-    from qa.answer import answer_question
+    from qa.answers.answer import answer_question
 
     retriever, finder = real_index
     ans = answer_question(retriever, finder, "What inherent tension exists between protecting national security "
@@ -102,7 +102,7 @@ def test_primary_source_cited_first_when_the_article_quotes_it(real_index):
 @pytest.mark.slow
 def test_every_answer_and_citation_is_verbatim_at_its_offsets(real_index):
     """Property over every gold question plus bad and odd ones."""
-    from qa.answer import answer_question
+    from qa.answers.answer import answer_question
 
     retriever, finder = real_index
     docs = retriever.data.documents
@@ -128,7 +128,7 @@ def test_every_answer_and_citation_is_verbatim_at_its_offsets(real_index):
 @pytest.mark.slow
 @pytest.mark.parametrize("bad", ["", "   \n\t ", "x" * 10_000])
 def test_bad_questions_raise_query_error(real_index, bad):
-    from qa.answer import answer_question
+    from qa.answers.answer import answer_question
 
     retriever, finder = real_index
     with pytest.raises(QueryError):

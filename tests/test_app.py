@@ -20,8 +20,8 @@ EVIL = ("Hostile document\n\nThis page mentions <script>alert(1)</script> and <i
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """A corpus (the framework, the IVLP post, the article and a hostile document) and its index."""
-    from qa.embed import Encoder
-    from qa.ingest import IndexSettings, ingest
+    from qa.retrieval.build import IndexSettings, ingest
+    from qa.retrieval.encoder import Encoder
 
     root = tmp_path_factory.mktemp("site")
     corpus = root / "corpus"

@@ -1,4 +1,4 @@
-"""qa.beir: reading BEIR folders (tiny ones in tmp_path, and the real SciFact train split) and TREC runs."""
+"""qa.evaluation.beir: reading BEIR folders (tiny ones in tmp_path, and the real SciFact train split) and TREC runs."""
 
 from __future__ import annotations
 
@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from qa.beir import BeirDoc, BeirFormatError, available_splits, load_beir, read_trec_run, write_trec_run
+from qa.evaluation.beir import (
+    BeirDoc,
+    BeirFormatError,
+    available_splits,
+    load_beir,
+    read_trec_run,
+    write_trec_run,
+)
 from qa.types import QAError
 
 SCIFACT = Path("/work/shared/data/scifact")

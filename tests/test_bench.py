@@ -7,8 +7,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.bench import _chunks_of, _fill_vectors, bench_bm25, corpus_sentences, hnsw_recall_on_real, percentile, \
-    synthetic_documents, synthetic_passages
+from qa.evaluation.bench import (
+    _chunks_of,
+    _fill_vectors,
+    bench_bm25,
+    corpus_sentences,
+    hnsw_recall_on_real,
+    percentile,
+    synthetic_documents,
+    synthetic_passages,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,7 +73,7 @@ def test_hnsw_recall_is_a_fraction():
 
 
 def test_bench_rejects_bad_sizes(capsys):
-    from qa.cli import main
+    from qa.cli.main import main
 
     assert main(["bench", "--sizes", "5"]) == 2
     assert "at least 20" in capsys.readouterr().err

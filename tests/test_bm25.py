@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
-from qa.bm25 import BM25Params, build_bm25
-from qa.tokenize import tokenize
+from qa.retrieval.bm25 import BM25Params, build_bm25
+from qa.retrieval.tokenize import tokenize
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 

@@ -31,7 +31,7 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from qa.cli import main
+    from qa.cli.main import main
 
     index = tmp_path_factory.mktemp("browser-index")
     assert main(["ingest", "--corpus", str(ROOT / "corpus"), "--index", str(index)]) == 0

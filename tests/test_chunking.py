@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa.chunking import ChunkSettings, chunk_document, split_sentences
+from qa.ingestion.chunking import ChunkSettings, chunk_document, split_sentences
 from qa.types import Document, Span
 
 

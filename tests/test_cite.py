@@ -6,9 +6,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qa.cite import fold, clean_quote
+from qa.answers.folding import clean_quote, fold
 from qa.types import QueryError
-
 
 FRAMEWORK_SENTENCE = ("Technology transfer concerns and corresponding regulation mean an inherent necessary "
                       "tension exists between our dual missions of protecting national security and promoting "
@@ -107,7 +106,7 @@ def test_any_random_substring_is_found_at_its_own_offsets(real_index, data):
 def test_prefilter_never_drops_a_window_that_reaches_the_threshold(needle, text, t):
     from rapidfuzz import fuzz
 
-    from qa.cite import _may_reach
+    from qa.answers.quotes import _may_reach
 
     rough = fuzz.partial_ratio_alignment(needle, text)
     if rough is not None and rough.score >= t * 100:

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from qa import cleaning
-from qa.catalog import read_catalog
-from qa.layout import Block, assemble, tiling_problem
-from qa.loaders import load_file
-from qa.pdftext import Page, pdf_blocks, split_pages
+from qa.ingestion import cleaning
+from qa.ingestion.catalog import read_catalog
+from qa.ingestion.layout import Block, assemble, tiling_problem
+from qa.ingestion.loaders import load_file
+from qa.ingestion.pdftext import Page, pdf_blocks, split_pages
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 FRAMEWORK = CORPUS / "strategic-framework-space-diplomacy.txt"

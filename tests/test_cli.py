@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.cli import main
+from qa.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow

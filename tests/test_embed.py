@@ -7,7 +7,12 @@ import os
 import numpy as np
 import pytest
 
-from qa.embed import DEFAULT_MODEL, Encoder, model_name_from_env, resolve_model
+from qa.retrieval.encoder import (
+    DEFAULT_MODEL,
+    Encoder,
+    model_name_from_env,
+    resolve_model,
+)
 from qa.types import QAError
 
 pytestmark = pytest.mark.slow
@@ -24,7 +29,7 @@ def encoder() -> Encoder:
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
-    from qa.chunking import split_sentences
+    from qa.ingestion.chunking import split_sentences
 
     return split_sentences(text)
 

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from qa.evaluate import evidence_recall_at_k, load_gold, normalise_answer
+from qa.evaluation.gold import evidence_recall_at_k, load_gold, normalise_answer
 from qa.types import Chunk, QAError
-
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,8 +59,8 @@ def test_bad_gold_lines_are_named(tmp_path, line, message):
 
 @pytest.mark.slow
 def test_evidence_that_cannot_be_located_names_the_question(real_index, tmp_path):
-    from qa.cite import QuoteFinder
-    from qa.evaluate import locate_evidence
+    from qa.answers.quotes import QuoteFinder
+    from qa.evaluation.gold import locate_evidence
 
     retriever, _ = real_index
     path = tmp_path / "gold.jsonl"
@@ -73,8 +72,8 @@ def test_evidence_that_cannot_be_located_names_the_question(real_index, tmp_path
 
 @pytest.mark.slow
 def test_every_gold_evidence_quote_is_located(real_index):
-    from qa.cite import QuoteFinder
-    from qa.evaluate import locate_evidence
+    from qa.answers.quotes import QuoteFinder
+    from qa.evaluation.gold import locate_evidence
 
     retriever, _ = real_index
     questions = load_gold(ROOT / "eval" / "questions.jsonl")
@@ -87,8 +86,8 @@ def test_every_gold_evidence_quote_is_located(real_index):
 
 @pytest.mark.slow
 def test_eval_json_end_to_end(real_index, tmp_path, capsys, monkeypatch):
-    from qa.evaluate import evaluate_gold
-    from qa.report import write_report
+    from qa.evaluation.gold import evaluate_gold
+    from qa.evaluation.report import write_report
 
     retriever, _ = real_index
     questions = [q for q in load_gold(ROOT / "eval" / "questions.jsonl") if q.split == "report"][:20]
@@ -109,8 +108,8 @@ def test_eval_json_end_to_end(real_index, tmp_path, capsys, monkeypatch):
 
 @pytest.mark.slow
 def test_beir_end_to_end_on_a_tiny_dataset(tmp_path, encoder):
-    from qa.beir import read_trec_run
-    from qa.beir_eval import run_beir
+    from qa.evaluation.beir import read_trec_run
+    from qa.evaluation.beir_run import run_beir
 
     folder = tmp_path / "tiny"
     (folder / "qrels").mkdir(parents=True)

@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from qa.fusion import convex, min_max, ranked, rrf
+from qa.retrieval.fusion import convex, min_max, ranked, rrf
 
 
 def test_rrf_hand_worked_values():

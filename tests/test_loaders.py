@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader, PdfWriter
 
-from qa.catalog import CatalogEntry, read_catalog
-from qa.layout import tiling_problem
-from qa.loaders import SUPPORTED_SUFFIXES, load_corpus, load_file, slug
+from qa.ingestion.catalog import CatalogEntry, read_catalog
+from qa.ingestion.layout import tiling_problem
+from qa.ingestion.loaders import SUPPORTED_SUFFIXES, load_corpus, load_file, slug
 from qa.types import LoadError
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"

@@ -1,4 +1,4 @@
-"""qa.metrics: values worked out by hand, edge cases, and agreement with pytrec_eval (trec_eval)."""
+"""qa.evaluation.metrics: values worked out by hand, edge cases, and agreement with pytrec_eval (trec_eval)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from math import log2
 
 import pytest
 
-from qa.metrics import (
+from qa.evaluation.metrics import (
     average_precision,
     evaluate_run,
     ndcg_at_k,

@@ -8,15 +8,25 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import FACT_SHEET, FakeEncoder, hashed_vector
-from qa.bm25 import BM25Params
-from qa.chunking import ChunkSettings
-from qa.fusion import min_max
-from qa.ingest import IndexSettings, build_index, corpus_fingerprint, index_status
-from qa.retrieve import MAX_QUERY_CHARS, Retriever, SearchSettings, clean_query
-from qa.store import load_index
-from qa.tokenize import tokenize
+
+from qa.ingestion.chunking import ChunkSettings
+from qa.retrieval.bm25 import BM25Params
+from qa.retrieval.build import (
+    IndexSettings,
+    build_index,
+    corpus_fingerprint,
+    index_status,
+)
+from qa.retrieval.fusion import min_max
+from qa.retrieval.retriever import (
+    MAX_QUERY_CHARS,
+    Retriever,
+    SearchSettings,
+    clean_query,
+)
+from qa.retrieval.store import load_index
+from qa.retrieval.tokenize import tokenize
 from qa.types import QAError, QueryError
 
 SETTINGS = IndexSettings(model="fake/hashed-bow", chunking=ChunkSettings(max_tokens=20, overlap_sentences=1))

@@ -13,12 +13,12 @@ import time
 from pathlib import Path
 
 import pytest
-
-from qa.cli import main
-from qa.store import load_index, read_manifest
-from qa.types import IndexStateError, QueryError
 from real_corpus import CORPUS
 from test_loaders import encrypted, make_pdf
+
+from qa.cli.main import main
+from qa.retrieval.store import load_index, read_manifest
+from qa.types import IndexStateError, QueryError
 
 pytestmark = pytest.mark.slow
 GOOD = "The Artemis Accords set principles for the safe exploration of the Moon and beyond. " * 3
@@ -78,7 +78,7 @@ def test_ingest_fails_only_when_nothing_could_be_indexed(tmp_path, capsys):
 @pytest.mark.parametrize("query", ["the of and is", "MTCR", "¿Qué son los Acuerdos Artemis?", "宇宙外交",
                                    "space\x00\x07 diplomacy\x1b[31m", "  Artemis   Accords  \n"])
 def test_odd_queries_get_sensible_results(real_index, query):
-    from qa.answer import answer_question
+    from qa.answers.answer import answer_question
 
     retriever, finder = real_index
     hits = retriever.search(query)
@@ -112,7 +112,7 @@ def test_killed_ingest_leaves_the_previous_index_usable(tmp_path):
         (corpus / f"copy-{i}.txt").write_text(f"Copy {i}\n\n" + text.replace("the", f"the{i}"), encoding="utf-8")
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     for sig in (signal.SIGINT, signal.SIGKILL):
-        proc = subprocess.Popen([sys.executable, "-m", "qa.cli", "ingest", "--corpus", str(corpus), "--index", str(index)],
+        proc = subprocess.Popen([sys.executable, "-m", "qa.cli.main", "ingest", "--corpus", str(corpus), "--index", str(index)],
                                 stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, env=env)
         seen = b""
         deadline = time.time() + 120
@@ -129,7 +129,7 @@ def test_killed_ingest_leaves_the_previous_index_usable(tmp_path):
 def test_interrupt_while_writing_keeps_the_old_index(tmp_path, encoder, monkeypatch):
     import faiss
 
-    from qa.ingest import IndexSettings, ingest
+    from qa.retrieval.build import IndexSettings, ingest
 
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     _small_corpus(corpus)
@@ -152,7 +152,7 @@ def test_reader_during_rebuild_sees_a_whole_index(tmp_path, encoder):
     """Readers loading while generations are swapped get the old or the new index, whole."""
     import threading
 
-    from qa.ingest import IndexSettings, ingest
+    from qa.retrieval.build import IndexSettings, ingest
 
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     _small_corpus(corpus)
@@ -184,7 +184,7 @@ def test_reader_during_rebuild_sees_a_whole_index(tmp_path, encoder):
 
 @pytest.mark.parametrize("damage", ["truncate", "delete", "edit", "model"])
 def test_damaged_index_says_to_run_ingest(tmp_path, encoder, damage, capsys):
-    from qa.ingest import IndexSettings, ingest
+    from qa.retrieval.build import IndexSettings, ingest
 
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     _small_corpus(corpus)

@@ -10,11 +10,18 @@ import faiss
 import numpy as np
 import pytest
 
-from qa.bm25 import BM25Params, build_bm25
-from qa.dense import build_dense
-from qa.store import (MANIFEST, SCHEMA_VERSION, IndexData, _manifest_checksum, load_index, read_manifest,
-                      save_index)
-from qa.tokenize import tokenize
+from qa.retrieval.bm25 import BM25Params, build_bm25
+from qa.retrieval.dense import build_dense
+from qa.retrieval.store import (
+    MANIFEST,
+    SCHEMA_VERSION,
+    IndexData,
+    _manifest_checksum,
+    load_index,
+    read_manifest,
+    save_index,
+)
+from qa.retrieval.tokenize import tokenize
 from qa.types import Chunk, Document, IndexStateError, Link, Span
 
 QA_SOURCES = Path(__file__).resolve().parent.parent / "qa"

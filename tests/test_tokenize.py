@@ -8,7 +8,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from qa.tokenize import STOP_WORDS, tokenize
+from qa.retrieval.tokenize import STOP_WORDS, tokenize
 
 
 def test_hyphenated_identifier_kept_whole_with_its_parts():

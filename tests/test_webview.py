@@ -6,7 +6,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qa.webview import check_upload, diff_words, esc, highlight, md_escape, reading_link, safe_upload_name, safe_url
+from qa.web.view import (
+    check_upload,
+    diff_words,
+    esc,
+    highlight,
+    md_escape,
+    reading_link,
+    safe_upload_name,
+    safe_url,
+)
 
 EVIL = '<script>alert(1)</script> <img src=x onerror=alert(1)> [link](http://evil) ![img](http://evil/x.png)'
 

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .chunking import split_sentences
-from .types import Chunk, Document
+from qa.ingestion.chunking import split_sentences
+from qa.types import Chunk, Document
 
 TARGETS = {"bm25_speedup": 50.0, "ask_over_encode": 1.5, "ingest_ratio": 0.85}
 ENCODED_SAMPLE = 512
@@ -36,7 +36,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def corpus_sentences(corpus_dir: Path) -> list[str]:
     """Every sentence of the real corpus, in order."""
-    from .loaders import load_corpus
+    from qa.ingestion.loaders import load_corpus
 
     documents, _ = load_corpus(corpus_dir)
     return [d.text[a:b] for d in documents for a, b in split_sentences(d.text) if b - a > 20]
@@ -85,8 +85,8 @@ def bench_bm25(passages: list[str], queries: list[str], rank_bm25_queries: int) 
     """Ours against rank_bm25 on the same tokens: ms per query, speed-up, identical top-10s."""
     import rank_bm25
 
-    from .bm25 import build_bm25
-    from .tokenize import tokenize
+    from qa.retrieval.bm25 import build_bm25
+    from qa.retrieval.tokenize import tokenize
 
     corpus = [tokenize(p) for p in passages]
     ours = build_bm25(corpus)
@@ -121,13 +121,13 @@ def _fill_vectors(real: np.ndarray, n: int, seed: int) -> np.ndarray:
 
 def bench_size(encoder, passages: list[str], queries: list[str], real: "EncodedSample", workdir: Path) -> dict:
     """Build a full index of ``passages`` and time ``qa ask`` (hybrid) per stage against bare encoding."""
-    from .answer import answer_question
-    from .bm25 import build_bm25
-    from .cite import QuoteFinder
-    from .dense import build_dense, dense_top
-    from .retrieve import Retriever, SearchSettings
-    from .store import IndexData, load_index, save_index
-    from .tokenize import tokenize
+    from qa.answers.answer import answer_question
+    from qa.answers.quotes import QuoteFinder
+    from qa.retrieval.bm25 import build_bm25
+    from qa.retrieval.dense import build_dense, dense_top
+    from qa.retrieval.retriever import Retriever, SearchSettings
+    from qa.retrieval.store import IndexData, load_index, save_index
+    from qa.retrieval.tokenize import tokenize
 
     chunks = _chunks_of(passages)
     docs = {d.doc_id: d for d in synthetic_documents(passages)}
@@ -179,7 +179,7 @@ def bench_size(encoder, passages: list[str], queries: list[str], real: "EncodedS
 
 def hnsw_recall_on_real(vectors: np.ndarray, queries: np.ndarray) -> dict:
     """Recall@10 of the HNSW index against exact search, on real passage and query embeddings."""
-    from .dense import build_dense, dense_top
+    from qa.retrieval.dense import build_dense, dense_top
 
     flat, hnsw = build_dense(vectors, hnsw_threshold=len(vectors) + 1), build_dense(vectors, hnsw_threshold=0)
     hits = [len({i for i, _ in dense_top(hnsw, vectors, q, 10)} & {i for i, _ in dense_top(flat, vectors, q, 10)}) / 10
@@ -191,13 +191,13 @@ class EncodedSample:
     """Real passage and sentence vectors of a sample, and the ingest throughput measured on it."""
 
     def __init__(self, encoder, passages: list[str], workdir: Path) -> None:
-        from .ingest import IndexSettings, build_index
+        from qa.retrieval.build import IndexSettings, build_index
 
         docs = synthetic_documents(passages)
         t = time.perf_counter()
         build_index(docs, workdir / "ingest", encoder, IndexSettings(model=encoder.name), "bench")
         ours = time.perf_counter() - t
-        from .store import load_index
+        from qa.retrieval.store import load_index
 
         data = load_index(workdir / "ingest", mmap=False)
         texts = [c.text for c in data.chunks]
@@ -215,10 +215,10 @@ def bench_startup(corpus_dir: Path, workdir: Path, question: str) -> dict:
     the answer, and its own peak RSS (read inside it, so the bench's memory does not count)."""
     index = workdir / "startup-index"
     env = dict(os.environ, HF_HUB_OFFLINE="1")
-    subprocess.run([sys.executable, "-m", "qa.cli", "ingest", "--corpus", str(corpus_dir), "--index", str(index)],
+    subprocess.run([sys.executable, "-m", "qa.cli.main", "ingest", "--corpus", str(corpus_dir), "--index", str(index)],
                    env=env, check=True, capture_output=True)
     # VmHWM belongs to the new process image; ru_maxrss would carry over the bench's own peak.
-    code = ("import re, sys; from qa.cli import main; rc = main(sys.argv[1:]); "
+    code = ("import re, sys; from qa.cli.main import main; rc = main(sys.argv[1:]); "
             "hwm = re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()); "
             "sys.stderr.write('PEAK_RSS_KB=%s\\n' % (hwm.group(1) if hwm else '')); sys.exit(rc)")
     t = time.perf_counter()
@@ -233,7 +233,7 @@ def bench_startup(corpus_dir: Path, workdir: Path, question: str) -> dict:
 def run_bench(sizes: list[int], n_queries: int = 50, corpus_dir: Path = Path("corpus"),
               questions_file: Path = Path("eval/questions.jsonl"), encoder=None) -> dict:
     """Every measurement, as one JSON-able dict (keys bm25, query, ingest, memory, startup)."""
-    from .embed import Encoder
+    from qa.retrieval.encoder import Encoder
 
     encoder = encoder or Encoder()
     sentences = corpus_sentences(corpus_dir)

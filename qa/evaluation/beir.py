@@ -14,8 +14,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .metrics import rank_documents
-from .types import QAError
+from qa.evaluation.metrics import rank_documents
+from qa.types import QAError
 
 
 class BeirFormatError(QAError):

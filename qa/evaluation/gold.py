@@ -3,7 +3,7 @@
 A passage is relevant to a question when its character span overlaps the span of one of the
 question's evidence quotes, located in the documents with the citation lookup; judgements
 therefore survive any change of chunking. Recall@k is the share of a question's evidence quotes
-that the top k passages cover; MRR@10 and nDCG@10 use passage relevance (qa.metrics).
+that the top k passages cover; MRR@10 and nDCG@10 use passage relevance (qa.evaluation.metrics).
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .answer import AnswerSettings, answer_question
-from .cite import QuoteFinder
-from .metrics import evaluate_run
-from .retrieve import Retriever, SearchSettings
-from .types import Answer, QAError
+from qa.answers.answer import AnswerSettings, answer_question
+from qa.answers.quotes import QuoteFinder
+from qa.evaluation.metrics import evaluate_run
+from qa.retrieval.retriever import Retriever, SearchSettings
+from qa.types import Answer, QAError
 
 MODES = ("bm25", "dense", "hybrid")
 RECALL_KS = (1, 3, 5, 10, 20)
@@ -146,6 +146,7 @@ def evaluate_gold(
     base: SearchSettings = SearchSettings(),
     answer_settings: AnswerSettings = AnswerSettings(),
     answers: bool = True,
+    progress=None,
 ) -> EvalResult:
     """Run every question through each retrieval mode and (hybrid) ``qa ask``; measure everything."""
     finder = QuoteFinder(retriever.data)
@@ -179,18 +180,18 @@ def evaluate_gold(
     rows: list[QuestionResult] = []
     if answers:
         answer_summary, latency, rows = _answer_metrics(retriever, finder, questions, located, base,
-                                                        answer_settings, per_mode_rows)
+                                                        answer_settings, per_mode_rows, progress)
         summary["answers"] = answer_summary
         summary["latency_ms"] = latency
     per_doc = {m: {d: _mean(v) for d, v in docs.items()} for m, docs in per_document.items()}
     return EvalResult(summary=summary, rows=tuple(rows), curves=curves, per_document=per_doc)
 
 
-def _answer_metrics(retriever, finder, questions, located, base, answer_settings, per_mode_rows):
+def _answer_metrics(retriever, finder, questions, located, base, answer_settings, per_mode_rows, progress=None):
     hit_flags, cited, relevant_cited, latencies, rows = [], 0, 0, [], []
     abstained_on, unanswerable = [], [q for q in questions if not q.answerable]
     settings = SearchSettings(**{**base.__dict__, "mode": "hybrid", "k": max(base.k, answer_settings.passages)})
-    for q in questions:
+    for n, q in enumerate(questions, start=1):
         t = time.perf_counter()
         ans: Answer = answer_question(retriever, finder, q.question, settings, answer_settings)
         latencies.append((time.perf_counter() - t) * 1000)
@@ -214,6 +215,8 @@ def _answer_metrics(retriever, finder, questions, located, base, answer_settings
                                    answer=ans.answer.text if ans.answer else "", hit=hit,
                                    citations=len(ans.citations), relevant_citations=n_rel,
                                    latency_ms=latencies[-1]))
+        if progress:
+            progress(n, len(questions))
     correct_abstentions = sum(not q.answerable for q in abstained_on)
     summary = {
         "hit_rate": _mean(hit_flags),

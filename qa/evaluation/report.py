@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .evaluate import EvalResult
+from qa.evaluation.gold import EvalResult
 
 
 def _table(rows: list[list[str]]) -> str:

@@ -8,18 +8,18 @@ tuning questions, the answer abstains and the nearest passages are still returne
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass, replace
-from urllib.parse import quote as urlquote
 
 import numpy as np
 
-from .cite import QuoteFinder, _primacy
-from .retrieve import Retriever, SearchSettings, clean_query
-from .tokenize import tokenize
-from .tuning import ANSWER_DEFAULTS
-from .types import Answer, AnswerSpan, Citation, Document, Hit
+from qa.answers.citations import make_citation, primacy
+from qa.answers.quotes import QuoteFinder
+from qa.answers.short import short_answer, wanted_type
+from qa.retrieval.retriever import Retriever, SearchSettings, clean_query
+from qa.retrieval.tokenize import tokenize
+from qa.tuning import ANSWER_DEFAULTS
+from qa.types import Answer, AnswerSpan, Hit
 
 ABSTAIN_TEXT = "The corpus does not answer this."
 CITATION_DEPTH = 10  # passages searched for other documents that carry the answer's sentence
@@ -45,47 +45,6 @@ class AnswerSettings:
             raise ValueError(f"abstain_threshold must be between 0 and 1, got {self.abstain_threshold}")
 
 
-# --- what kind of short answer a question wants -------------------------------------------------
-
-_MONTH = r"(?:Jan(?:uary|\.)?|Feb(?:ruary|\.)?|Mar(?:ch|\.)?|Apr(?:il|\.)?|May|June?|July?|Aug(?:ust|\.)?|Sept?(?:ember|\.)?|Oct(?:ober|\.)?|Nov(?:ember|\.)?|Dec(?:ember|\.)?)"
-_PATTERNS = {
-    "amount": r"\$\s?\d[\d,]*(?:\.\d+)?(?:\s?(?:million|billion|trillion|thousand))?|\d[\d,]*(?:\.\d+)?\s?(?:%|percent)",
-    "date": rf"{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|{_MONTH}\s+\d{{4}}|\b(?:19|20)\d{{2}}\b",
-    "number": r"\b\d[\d,]*(?:\.\d+)?(?:\s(?:million|billion|trillion))?(?:\s(?:other\s)?[a-z]+)?",
-    "name": r"\b[A-Z][\w’'.&-]*(?:\s(?:of|for|and|the|de|’s)?\s?[A-Z][\w’'.&-]*)*",
-}
-_WANTS = [
-    ("amount", r"\bhow much\b|\b(value|amount|worth|cost|budget|percentage|share|funding)\b"),
-    ("date", r"\bwhen\b|\bwhat (year|date|month|day)\b|\bwhich (year|month|date)\b|\bdated?\b"),
-    ("number", r"\bhow many\b|\bnumber of\b"),
-    ("name", r"\bwho\b|\bwhose\b|\bwhere\b|\bwhich (country|countries|nation|city|agency|organi[sz]ation|office|bureau|company|official|person|state|program)\b|\bwhat (country|agency|organi[sz]ation|office|program|bureau)\b"),
-]
-
-
-def wanted_type(question: str) -> str | None:
-    """"amount", "date", "number", "name" or None, from the question's wording."""
-    q = question.lower()
-    for kind, pattern in _WANTS:
-        if re.search(pattern, q):
-            return kind
-    return None
-
-
-def short_answer(question: str, sentence: str, kind: str | None) -> tuple[int, int] | None:
-    """Offsets inside ``sentence`` of the number, date, amount or name the question asks for."""
-    if kind is None:
-        return None
-    q = question.lower()
-    kinds = [kind] + (["amount", "number"] if kind == "amount" else ["date"] if kind == "number" else [])
-    for k in kinds:
-        for m in re.finditer(_PATTERNS[k], sentence):
-            text = m.group().strip(" ,.;:")
-            if not text or text.lower() in q or (k == "name" and m.start() == 0 and " " not in text):
-                continue
-            return m.start(), m.start() + len(text)
-    return None
-
-
 # --- scoring ------------------------------------------------------------------------------------
 
 def _idf(retriever: Retriever) -> tuple[dict[str, int], np.ndarray, int]:
@@ -106,12 +65,16 @@ def answer_question(
     question: str,
     search: SearchSettings = SearchSettings(),
     settings: AnswerSettings = AnswerSettings(),
+    query_vector: np.ndarray | None = None,
 ) -> Answer:
-    """Answer ``question`` with a verbatim quote, or abstain; raises QueryError for a bad question."""
+    """Answer ``question`` with a verbatim quote, or abstain; raises QueryError for a bad question.
+
+    ``query_vector`` is the question's embedding when the caller encoded it already (batches).
+    """
     question = clean_query(question)
     started = time.perf_counter()
     t = time.perf_counter()
-    qvec = retriever.encode(question)
+    qvec = retriever.encode(question) if query_vector is None else query_vector
     encode_ms = (time.perf_counter() - t) * 1000
     hits = retriever.search(question, replace(search, k=max(search.k, CITATION_DEPTH)), query_vector=qvec)
     timings = dict(retriever.last_timings, encode=encode_ms)
@@ -191,7 +154,7 @@ def _cite(retriever, finder: QuoteFinder, question, doc_id, start, end, hits, se
     for m in finder.find_in_chunks(text, [h.chunk for h in hits], settings.duplicate_similarity):
         if not any(m.doc_id == d and m.start < e and s < m.end for d, s, e, _ in places):
             places.append((m.doc_id, m.start, m.end, m.similarity))
-    places.sort(key=lambda p: (_primacy(docs[p[0]]), -p[3]))
+    places.sort(key=lambda p: (primacy(docs[p[0]]), -p[3]))
     a_doc, a_start, a_end, _ = places[0]
     a_text = docs[a_doc].text[a_start:a_end]
     short = short_answer(question, a_text, wanted_type(question))
@@ -202,44 +165,6 @@ def _cite(retriever, finder: QuoteFinder, question, doc_id, start, end, hits, se
     )
     citations = tuple(make_citation(n, docs[d], s, e) for n, (d, s, e, _) in enumerate(places, start=1))
     return span, citations
-
-
-def make_citation(n: int, doc: Document, start: int, end: int) -> Citation:
-    """Citation number ``n`` of ``doc.text[start:end]``, with a reference line and a deep link."""
-    page = doc.page_at(start)
-    section = doc.section_at(start)
-    return Citation(n=n, doc_id=doc.doc_id, title=doc.title, publisher=doc.publisher, date=doc.date,
-                    page=page, section=section, start=start, end=end, quote=doc.text[start:end],
-                    url=fragment_url(doc.url, doc.text[start:end]) if doc.url else "",
-                    reference=reference_line(doc, page, section))
-
-
-def reference_line(doc: Document, page: int | None, section: str) -> str:
-    """E.g. ``U.S. Department of State, "A Strategic Framework for Space Diplomacy", 2023, p. 24``."""
-    parts = [doc.publisher] if doc.publisher else []
-    parts.append(f"\u201c{doc.title}\u201d")
-    if doc.date:
-        parts.append(doc.date)
-    if page is not None:
-        parts.append(f"p. {page}")
-    elif section:
-        parts.append(f"section \u201c{section}\u201d")
-    return ", ".join(parts)
-
-
-def _fragment_part(words: list[str]) -> str:
-    return urlquote(" ".join(words), safe="").replace("-", "%2D")
-
-
-def fragment_url(url: str, quote: str) -> str:
-    """``url`` with a text fragment (``#:~:text=start,end``) that opens the page at the quote."""
-    words = quote.split()
-    if not words:
-        return url
-    base = url.split("#", 1)[0]
-    if len(words) <= 8:
-        return f"{base}#:~:text={_fragment_part(words)}"
-    return f"{base}#:~:text={_fragment_part(words[:4])},{_fragment_part(words[-4:])}"
 
 
 def answer_to_json(ans: Answer, hit_json) -> dict:

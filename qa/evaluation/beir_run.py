@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .beir import BeirDataset, load_beir, write_trec_run
-from .ingest import IndexSettings, build_index
-from .metrics import evaluate_run
-from .retrieve import Retriever, SearchSettings
-from .store import load_index, read_manifest
-from .types import Document, IndexStateError
+from qa.evaluation.beir import BeirDataset, load_beir, write_trec_run
+from qa.evaluation.metrics import evaluate_run
+from qa.retrieval.build import IndexSettings, build_index
+from qa.retrieval.retriever import Retriever, SearchSettings
+from qa.retrieval.store import load_index, read_manifest
+from qa.types import Document, IndexStateError
 
 BEIR_METRICS = ("ndcg@10", "recall@100", "mrr@10")
 

@@ -11,13 +11,19 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from . import __version__
-from .bm25 import BM25Params, build_bm25
-from .chunking import ChunkSettings, chunk_document
-from .dense import HNSW_THRESHOLD, build_dense
-from .store import SCHEMA_VERSION, IndexData, load_index, read_manifest, save_index
-from .tokenize import tokenize
-from .types import Chunk, Document, IndexStateError, LoadError, QAError
+from qa.ingestion.chunking import ChunkSettings, chunk_document
+from qa.retrieval.bm25 import BM25Params, build_bm25
+from qa.retrieval.dense import HNSW_THRESHOLD, build_dense
+from qa.retrieval.store import (
+    SCHEMA_VERSION,
+    IndexData,
+    load_index,
+    read_manifest,
+    save_index,
+)
+from qa.retrieval.tokenize import tokenize
+from qa.types import Chunk, Document, IndexStateError, LoadError, QAError
+from qa.version import __version__
 
 
 @dataclass(frozen=True)
@@ -101,7 +107,7 @@ def chunk_documents(documents: Iterable[Document], encoder, settings: IndexSetti
     chunks: list[Chunk] = []
     for doc in documents:
         if settings.whole_documents:
-            from .chunking import split_sentences
+            from qa.ingestion.chunking import split_sentences
 
             chunks.append(Chunk(chunk_id=doc.doc_id, doc_id=doc.doc_id, start=0, end=len(doc.text), text=doc.text,
                                 sentences=tuple(split_sentences(doc.text))))
@@ -188,7 +194,7 @@ def ingest(corpus_dir: Path, index_dir: Path, encoder, settings: IndexSettings =
            progress: Callable[[str, int, int], None] | None = None) -> IngestReport:
     """Load every file of ``corpus_dir`` and (re)build ``index_dir``. Bad files are reported in
     ``errors``; raises QAError only when no document at all could be indexed."""
-    from .loaders import load_corpus
+    from qa.ingestion.loaders import load_corpus
 
     started = time.perf_counter()
     fingerprint = corpus_fingerprint(corpus_dir, settings, encoder.name)

@@ -8,11 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .answer import AnswerSettings, answer_question
-from .cite import QuoteFinder
-from .evaluate import GoldQuestion, _overlaps, locate_evidence, normalise_answer
-from .metrics import evaluate_run
-from .retrieve import Retriever, SearchSettings
+from qa.answers.answer import AnswerSettings, answer_question
+from qa.answers.quotes import QuoteFinder
+from qa.evaluation.gold import (
+    GoldQuestion,
+    _overlaps,
+    locate_evidence,
+    normalise_answer,
+)
+from qa.evaluation.metrics import evaluate_run
+from qa.retrieval.retriever import Retriever, SearchSettings
 
 RRF_KS = (5, 10, 20, 40, 60, 100)
 DENSE_WEIGHTS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)

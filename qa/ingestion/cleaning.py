@@ -2,7 +2,7 @@
 
 What a line is (footer, tracking URL, heading, list item, footnote start), whether a line
 starts a new paragraph, and how to join a word hyphenated across a line end. The page
-bookkeeping and the paragraph building live in ``qa.pdftext``.
+bookkeeping and the paragraph building live in ``qa.ingestion.pdftext``.
 """
 
 from __future__ import annotations

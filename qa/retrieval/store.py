@@ -26,9 +26,9 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from . import __version__
-from .bm25 import BM25Index, BM25Params
-from .types import Chunk, Document, IndexStateError, Link, Span
+from qa.retrieval.bm25 import BM25Index, BM25Params
+from qa.types import Chunk, Document, IndexStateError, Link, Span
+from qa.version import __version__
 
 SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"

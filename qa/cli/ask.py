@@ -1,33 +1,54 @@
-"""The ``qa ask`` and ``qa cite`` sub-commands (thin handlers over qa.answer and qa.cite)."""
+"""The ``qa search``, ``qa ask`` and ``qa cite`` sub-commands (thin handlers over qa.api)."""
 
 from __future__ import annotations
 
 import json
 import textwrap
 
+from qa.cli.common import (
+    add_common,
+    add_search_options,
+    hit_json,
+    open_index,
+    print_hits,
+    settings_from_args,
+)
 
-def add_parsers(sub, common, search_options) -> None:
-    """Register the extra sub-commands on the ``qa`` parser."""
+
+def add_parsers(sub) -> None:
+    p = sub.add_parser("search", help="ranked passages for a query")
+    add_common(p)
+    p.add_argument("query")
+    add_search_options(p, 10)
+
     p = sub.add_parser("ask", help="answer a question with a cited verbatim quote")
-    common(p)
+    add_common(p)
     p.add_argument("question")
-    search_options(p, 5)
+    add_search_options(p, 5)
 
     p = sub.add_parser("cite", help="find every place a quote appears, exactly or nearly")
-    common(p)
+    add_common(p)
     p.add_argument("quote")
     p.add_argument("--limit", type=int, default=20)
 
 
-def cmd_ask(args) -> int:
-    from .answer import ABSTAIN_TEXT, AnswerSettings, answer_question, answer_to_json
-    from .cite import QuoteFinder
-    from .cli import hit_json, open_retriever, print_hits, search_settings
+def cmd_search(args) -> int:
+    index = open_index(args)
+    hits = index.search(args.query, settings=settings_from_args(args))
+    if args.json:
+        print(json.dumps({"query": args.query, "mode": args.mode,
+                          "hits": [hit_json(h, index.documents) for h in hits]}, ensure_ascii=False))
+    else:
+        print_hits(hits, index.documents)
+    return 0
 
-    retriever = open_retriever(args)
-    settings = search_settings(args, k=max(args.k, AnswerSettings().passages))
-    ans = answer_question(retriever, QuoteFinder(retriever.data), args.question, settings)
-    docs = retriever.data.documents
+
+def cmd_ask(args) -> int:
+    from qa.answers.answer import ABSTAIN_TEXT, AnswerSettings, answer_to_json
+
+    index = open_index(args)
+    ans = index.ask(args.question, settings=settings_from_args(args, k=max(args.k, AnswerSettings().passages)))
+    docs = index.documents
     if args.json:
         print(json.dumps(answer_to_json(ans, lambda h: hit_json(h, docs)), ensure_ascii=False))
         return 0
@@ -49,11 +70,7 @@ def cmd_ask(args) -> int:
 
 
 def cmd_cite(args) -> int:
-    from .cite import QuoteFinder
-    from .cli import open_retriever
-
-    retriever = open_retriever(args)
-    matches = QuoteFinder(retriever.data).find(args.quote, limit=args.limit)
+    matches = open_index(args).cite(args.quote, limit=args.limit)
     if args.json:
         print(json.dumps({"quote": args.quote, "matches": [m.__dict__ for m in matches]}, ensure_ascii=False))
         return 0
@@ -68,4 +85,4 @@ def cmd_cite(args) -> int:
     return 0
 
 
-HANDLERS = {"ask": cmd_ask, "cite": cmd_cite}
+HANDLERS = {"search": cmd_search, "ask": cmd_ask, "cite": cmd_cite}

@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .dense import dense_top, load_dense
-from .fusion import convex, min_max, ranked, rrf
-from .store import IndexData
-from .tokenize import tokenize
-from .tuning import DEFAULT_FUSION
-from .types import Hit, QueryError
+from qa.retrieval.dense import dense_top, load_dense
+from qa.retrieval.fusion import convex, min_max, ranked, rrf
+from qa.retrieval.store import IndexData
+from qa.retrieval.tokenize import tokenize
+from qa.tuning import DEFAULT_FUSION
+from qa.types import Hit, QueryError
 
 MODES = ("bm25", "dense", "hybrid")
 FUSIONS = ("rrf", "convex")
@@ -90,7 +90,7 @@ class Retriever:
 
     def _encoder(self):
         if self.encoder is None:
-            from .embed import Encoder
+            from qa.retrieval.encoder import Encoder
 
             self.encoder = Encoder(self.data.manifest.get("model", {}).get("name"))
         return self.encoder

@@ -7,13 +7,15 @@ import os
 import sys
 from pathlib import Path
 
+from qa.cli.common import add_common, open_index, progress_bar
+
 DEFAULT_GOLD = "eval/questions.jsonl"
 
 
-def add_parsers(sub, common, search_options) -> None:
+def add_parsers(sub) -> None:
     """Register ``eval`` and ``bench``."""
     p = sub.add_parser("eval", help="retrieval and answer metrics on a gold set or a BEIR dataset")
-    common(p)
+    add_common(p)
     p.add_argument("--questions", default=os.environ.get("QA_GOLD", DEFAULT_GOLD), help="gold JSONL file")
     p.add_argument("--split", default=None,
                    help="gold: tune, report (default) or all; BEIR: the qrels split (default test)")
@@ -31,8 +33,6 @@ def add_parsers(sub, common, search_options) -> None:
 
 
 def _progress():
-    from .cli import progress_bar
-
     return progress_bar()[0]
 
 
@@ -47,8 +47,7 @@ def _modes(args) -> tuple[str, ...]:
 def cmd_eval(args) -> int:
     if args.beir:
         return _eval_beir(args)
-    from .cli import open_retriever
-    from .evaluate import evaluate_gold, load_gold
+    from qa.evaluation.gold import evaluate_gold, load_gold
 
     split = args.split or ("tune" if args.sweep else "report")
     if split not in ("tune", "report", "all"):
@@ -56,13 +55,13 @@ def cmd_eval(args) -> int:
     questions = [q for q in load_gold(Path(args.questions)) if split == "all" or q.split == split]
     if not questions:
         raise ValueError(f"{args.questions} has no questions in split {split!r}")
-    retriever = open_retriever(args)
+    retriever = open_index(args).retriever
     if args.sweep:
         return _sweep_gold(args, retriever, questions)
     result = evaluate_gold(retriever, questions, modes=_modes(args), k=args.k)
     summary = dict(result.summary, split=split, questions_file=args.questions)
     if args.report:
-        from .report import write_report
+        from qa.evaluation.report import write_report
 
         paths = write_report(Path(args.report), result, f"Gold-set evaluation ({split} split, {len(questions)} questions)",
                              {"split": split})
@@ -70,7 +69,7 @@ def cmd_eval(args) -> int:
     if args.json:
         print(json.dumps(summary))
     else:
-        from .report import metrics_table
+        from qa.evaluation.report import metrics_table
 
         print(f"{len(questions)} questions ({split} split, {summary['answerable']} answerable)\n")
         print(metrics_table(summary["modes"]))
@@ -82,8 +81,8 @@ def cmd_eval(args) -> int:
 
 
 def _sweep_gold(args, retriever, questions) -> int:
-    from .retrieve import SearchSettings
-    from .sweep import gold_qrels, sweep_answers, sweep_fusion
+    from qa.evaluation.sweep import gold_qrels, sweep_answers, sweep_fusion
+    from qa.retrieval.retriever import SearchSettings
 
     if args.split not in (None, "tune"):
         print(f"note: sweeping on the {args.split} split; tune on the tuning split only", file=sys.stderr)
@@ -107,10 +106,10 @@ def _sweep_gold(args, retriever, questions) -> int:
 
 
 def _eval_beir(args) -> int:
-    from .beir_eval import run_beir
-    from .embed import Encoder
-    from .retrieve import SearchSettings
-    from .tuning import DEFAULT_FUSION
+    from qa.evaluation.beir_run import run_beir
+    from qa.retrieval.encoder import Encoder
+    from qa.retrieval.retriever import SearchSettings
+    from qa.tuning import DEFAULT_FUSION
 
     folder = Path(args.beir)
     split = args.split or "test"
@@ -125,8 +124,8 @@ def _eval_beir(args) -> int:
     result = run_beir(folder, split, index, encoder, _modes(args), base, run_dir, progress=_progress())
     out = {"dataset": result.dataset, "split": split, "queries": result.queries, "modes": result.modes}
     if args.report:
-        from .evaluate import EvalResult
-        from .report import write_report
+        from qa.evaluation.gold import EvalResult
+        from qa.evaluation.report import write_report
 
         write_report(Path(args.report), EvalResult(summary={"modes": result.modes}),
                      f"BEIR {result.dataset}, {split} split ({result.queries} queries)",
@@ -134,7 +133,7 @@ def _eval_beir(args) -> int:
     if args.json:
         print(json.dumps(out))
     else:
-        from .report import metrics_table
+        from qa.evaluation.report import metrics_table
 
         print(f"{result.dataset} {split}: {result.queries} queries; TREC runs in {run_dir}\n")
         print(metrics_table(result.modes))
@@ -142,9 +141,9 @@ def _eval_beir(args) -> int:
 
 
 def _sweep_beir(folder, split, index, encoder, args) -> int:
-    from .beir import load_beir
-    from .beir_eval import beir_index
-    from .sweep import sweep_fusion
+    from qa.evaluation.beir import load_beir
+    from qa.evaluation.beir_run import beir_index
+    from qa.evaluation.sweep import sweep_fusion
 
     data = load_beir(folder, split)
     retriever = beir_index(folder, index, encoder, data, _progress())
@@ -159,7 +158,7 @@ def _sweep_beir(folder, split, index, encoder, args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from .bench import cmd_bench as run
+    from qa.evaluation.bench import cmd_bench as run
 
     return run(args)
 

@@ -10,110 +10,21 @@ verbatim document text at its offsets.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 from rapidfuzz import fuzz
 from rapidfuzz.distance import LCSseq
 
-from .store import IndexData
-from .tokenize import tokenize
-from .types import Document, Match, QueryError
+from qa.answers.citations import primacy
+from qa.answers.folding import Folded, clean_quote, fold
+from qa.retrieval.store import IndexData
+from qa.retrieval.tokenize import tokenize
+from qa.types import Match
 
-MAX_QUOTE_CHARS = 5000
 NEAR_THRESHOLD = 0.75
 EXTRA_THRESHOLD = 0.85
 CONTEXT_CHARS = 120
-
-_FOLD = str.maketrans({
-    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
-    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
-    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-",
-    "\u00a0": " ", "\u00ad": "",
-})
-_FOLD_CODES = tuple((k, ord(v)) for k, v in _FOLD.items() if v is not None and len(v) == 1)
-
-
-@dataclass(frozen=True)
-class Folded:
-    """``text`` folded for matching; ``origin[i]`` is the offset in the original of ``text[i]``."""
-
-    text: str
-    origin: np.ndarray
-
-    def span(self, start: int, end: int) -> tuple[int, int]:
-        """Original ``(start, end)`` of folded ``[start, end)``."""
-        return int(self.origin[start]), int(self.origin[end - 1]) + 1
-
-
-_SPACES = np.array([c for c in range(0x3001) if chr(c).isspace()], dtype=np.uint32)
-_SPACE_TABLE = np.zeros(int(_SPACES.max()) + 2, dtype=bool)
-_SPACE_TABLE[_SPACES] = True
-_SOFT_HYPHEN = 0xAD
-
-
-def fold(text: str) -> Folded:
-    """Lower-case, straight quotes, one kind of dash, whitespace runs as one space; offsets kept.
-
-    Vectorised with numpy (a character loop in Python is far too slow for long documents); texts
-    whose lower-casing changes their length (rare: "İ") take the character loop.
-    """
-    lowered = text.lower()
-    if len(lowered) != len(text):
-        return _fold_slow(text)
-    codes = np.frombuffer(lowered.encode("utf-32-le"), dtype=np.uint32).copy()
-    if not text.isascii():
-        for src, dst in _FOLD_CODES:
-            codes[codes == src] = dst
-    space = _SPACE_TABLE[np.minimum(codes, len(_SPACE_TABLE) - 1)]
-    after_space = np.concatenate([[True], space[:-1]])  # a leading run goes too
-    keep = ~space | ~after_space
-    keep &= codes != _SOFT_HYPHEN
-    codes[space] = 32
-    origin = np.flatnonzero(keep)
-    kept = codes[origin]
-    while kept.size and kept[-1] == 32:
-        kept, origin = kept[:-1], origin[:-1]
-    return Folded(kept.astype("<u4").tobytes().decode("utf-32-le"), origin)
-
-
-def _fold_slow(text: str) -> Folded:
-    out: list[str] = []
-    origin: list[int] = []
-    space = False
-    for i, ch in enumerate(text):
-        ch = ch.translate(_FOLD)
-        if not ch:
-            continue
-        if ch.isspace():
-            if out and not space:
-                out.append(" ")
-                origin.append(i)
-            space = True
-            continue
-        space = False
-        for c in ch.lower():
-            out.append(c)
-            origin.append(i)
-    while out and out[-1] == " ":
-        out.pop()
-        origin.pop()
-    return Folded("".join(out), np.array(origin, dtype=np.int64))
-
-
-def clean_quote(quote: str) -> str:
-    """The quote with outer quotation marks and whitespace removed; raises QueryError if unusable."""
-    text = " ".join(str(quote).split())
-    text = text.strip("\"'“”‘’«» ")
-    if not text:
-        raise QueryError("the quote is empty: paste the words to look for")
-    if len(text) > MAX_QUOTE_CHARS:
-        raise QueryError(f"the quote has {len(text)} characters; the limit is {MAX_QUOTE_CHARS}")
-    if not re.search(r"\w", text):
-        raise QueryError("the quote has no letters or digits to look for")
-    return text
-
 
 class QuoteFinder:
     """Finds quotes in the documents of an index; folded document texts are built once."""
@@ -146,7 +57,7 @@ class QuoteFinder:
                 start, end = hay.span(pos, pos + len(needle))
                 exact.append(self._match(doc_id, start, end, 1.0, True))
                 pos = hay.text.find(needle, pos + 1)
-        exact.sort(key=lambda m: (_primacy(self.data.documents[m.doc_id]), m.doc_id, m.start))
+        exact.sort(key=lambda m: (primacy(self.data.documents[m.doc_id]), m.doc_id, m.start))
         if not near:
             return exact
         # Other places that quote it with small changes (punctuation, a word) still count, but
@@ -174,7 +85,7 @@ class QuoteFinder:
             if rough is not None and rough.score >= threshold * 100:
                 a, b = region.span(*_widen(region.text, rough.dest_start, rough.dest_end))
                 found.append(self._match(chunk.doc_id, chunk.start + a, chunk.start + b, rough.score / 100, False))
-        found.sort(key=lambda m: (not m.exact, -m.similarity, _primacy(self.data.documents[m.doc_id]), m.start))
+        found.sort(key=lambda m: (not m.exact, -m.similarity, primacy(self.data.documents[m.doc_id]), m.start))
         kept: list[Match] = []
         for m in found:  # overlapping passages hold the same place twice
             if not any(k.doc_id == m.doc_id and k.start < m.end and m.start < k.end for k in kept):
@@ -236,7 +147,7 @@ class QuoteFinder:
                 score, a, b = best
                 start, end = region.span(a, b)
                 found.append(self._match(doc.doc_id, lo + start, lo + end, score, False))
-        found.sort(key=lambda m: (-m.similarity, _primacy(self.data.documents[m.doc_id]), m.start))
+        found.sort(key=lambda m: (-m.similarity, primacy(self.data.documents[m.doc_id]), m.start))
         kept: list[Match] = []
         for m in found:  # overlapping chunks find the same place twice
             if not any(k.doc_id == m.doc_id and k.start < m.end and m.start < k.end for k in kept):
@@ -251,14 +162,6 @@ class QuoteFinder:
             context_before=doc.text[max(0, start - CONTEXT_CHARS):start],
             context_after=doc.text[end:end + CONTEXT_CHARS],
         )
-
-
-_PRIMACY = {"framework": 0, "report": 1, "fact sheet": 2, "other": 3, "article": 4}
-
-
-def _primacy(doc: Document) -> int:
-    """Primary sources (the framework, reports) before the articles that quote them."""
-    return _PRIMACY.get(doc.kind, 3)
 
 
 @lru_cache(maxsize=4096)

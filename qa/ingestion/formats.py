@@ -1,7 +1,7 @@
 """Plain text, Markdown and HTML source text -> paragraph blocks (and their metadata).
 
 Pure functions over already-decoded strings; reading files and errors live in
-``qa.loaders``.
+``qa.ingestion.loaders``.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from qa.layout import CLOSE, OPEN, Block, collapse, finish_paragraph
+from qa.ingestion.layout import CLOSE, OPEN, Block, collapse, finish_paragraph
 
 _SENTENCE_END = re.compile(r"[.!?:;…][\"”’')\]]*$")
 _LIST_START = re.compile(r"^\s*(?:[-*+•]\s+|\d{1,3}[.)]\s+)")
@@ -136,7 +136,13 @@ _DROP_TAGS = frozenset("script style noscript template head iframe object embed 
 def html_blocks(soup) -> list[Block]:
     """A parsed BeautifulSoup tree -> blocks: block elements become paragraphs, h1-h6
     heading blocks, ``<a href>`` links; script/style/noscript/template/head are skipped."""
-    from bs4 import Comment, Declaration, Doctype, NavigableString, ProcessingInstruction
+    from bs4 import (
+        Comment,
+        Declaration,
+        Doctype,
+        NavigableString,
+        ProcessingInstruction,
+    )
 
     blocks: list[Block] = []
     raw: list[str] = []

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from .types import Chunk, Document, Span
+from qa.types import Chunk, Document, Span
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 

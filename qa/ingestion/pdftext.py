@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from qa import cleaning
-from qa.layout import Block
+from qa.ingestion import cleaning
+from qa.ingestion.layout import Block
 
 
 @dataclass(frozen=True)

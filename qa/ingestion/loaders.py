@@ -15,10 +15,15 @@ import re
 import unicodedata
 from pathlib import Path
 
-from qa.catalog import CATALOG_NAME, CatalogEntry, read_catalog
-from qa.formats import html_blocks, markdown_blocks, split_front_matter, text_blocks
-from qa.layout import Block, assemble, collapse
-from qa.pdftext import Page, pdf_blocks, split_pages
+from qa.ingestion.catalog import CATALOG_NAME, CatalogEntry, read_catalog
+from qa.ingestion.formats import (
+    html_blocks,
+    markdown_blocks,
+    split_front_matter,
+    text_blocks,
+)
+from qa.ingestion.layout import Block, assemble, collapse
+from qa.ingestion.pdftext import Page, pdf_blocks, split_pages
 from qa.types import Document, LoadError
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")

@@ -1,0 +1,171 @@
+"""The Python API: open or build an index, then search, ask, cite and evaluate.
+
+    import qa
+    index = qa.open_index("index")              # or qa.build_index("corpus", "index")
+    index.search("Artemis Accords", k=3)        # -> [Hit, ...]
+    index.ask("When did Singapore sign the Artemis Accords?")   # -> Answer
+    index.ask(["question one", "question two"])                 # -> [Answer, ...], one model load
+    index.cite("inherent necessary tension")    # -> [Match, ...]
+    index.evaluate("eval/questions.jsonl")      # -> EvalResult
+
+The command line (``qa``) and the Streamlit page are built on this module. Heavy libraries (the
+embedding model above all) load on first use, so opening an index is quick.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+from qa.answers.answer import AnswerSettings, answer_question
+from qa.answers.quotes import QuoteFinder
+from qa.retrieval.retriever import Retriever, SearchSettings
+from qa.retrieval.store import load_index
+from qa.types import Answer, Document, Hit, Match, QAError
+
+Progress = Callable[[str, int, int], None]
+
+
+class Index:
+    """An opened index: the documents, the passages and everything needed to answer from them."""
+
+    def __init__(self, retriever: Retriever, path: Path | None = None) -> None:
+        self.retriever = retriever
+        self.path = path
+        self._finder: QuoteFinder | None = None
+
+    # --- opening ---------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | Path = "index", model: str | None = None, encoder=None) -> "Index":
+        """Open a built index; raises IndexStateError (with the fix) when it is missing or stale.
+
+        ``model`` must be the model the index was built with (checked); ``encoder`` is an already
+        loaded query encoder to reuse, e.g. one shared between indexes.
+        """
+        path = Path(path)
+        retriever = Retriever(load_index(path), encoder=encoder)
+        built_with = retriever.data.manifest["model"]["name"]
+        if model and model != built_with:
+            raise QAError(f"the index was built with model {built_with!r}, not {model!r}: "
+                          f"run `qa ingest --model {model}`")
+        return cls(retriever, path)
+
+    @classmethod
+    def build(cls, corpus: str | Path, path: str | Path = "index", model: str | None = None,
+              encoder=None, progress: Progress | None = None, if_stale: bool = False) -> "Index":
+        """(Re)build the index of the folder ``corpus`` at ``path`` and open it.
+
+        Bad files are skipped (see ``last_report.errors``); only a corpus with no readable document
+        raises. Unchanged passages keep their vectors. ``if_stale`` skips an up-to-date index.
+        """
+        from qa.retrieval.build import IndexSettings, index_status, ingest
+        from qa.retrieval.encoder import Encoder, model_name_from_env
+
+        corpus, path = Path(corpus), Path(path)
+        name = model or (encoder.name if encoder is not None else model_name_from_env())
+        settings = IndexSettings(model=name)
+        report = None
+        if not (if_stale and index_status(corpus, path, settings, name) == "fresh"):
+            report = ingest(corpus, path, encoder or Encoder(name), settings, progress=progress)
+        index = cls.open(path, encoder=encoder)
+        index.last_report = report
+        return index
+
+    # --- what is in it -------------------------------------------------------------------------
+
+    @property
+    def documents(self) -> dict[str, Document]:
+        """The documents by id, each with its cleaned text of record."""
+        return self.retriever.data.documents
+
+    @property
+    def manifest(self) -> dict:
+        return self.retriever.data.manifest
+
+    @property
+    def finder(self) -> QuoteFinder:
+        if self._finder is None:
+            self._finder = QuoteFinder(self.retriever.data)
+        return self._finder
+
+    # --- the four jobs -----------------------------------------------------------------------
+
+    def search(self, query: str, k: int = 10, mode: str = "hybrid", docs: Sequence[str] = (),
+               kinds: Sequence[str] = (), settings: SearchSettings | None = None) -> list[Hit]:
+        """The ``k`` best passages for ``query`` (bm25, dense or hybrid), optionally filtered."""
+        return self.retriever.search(query, settings or search_settings(k=k, mode=mode, docs=docs, kinds=kinds))
+
+    def ask(self, question: str | Iterable[str], k: int = 5, mode: str = "hybrid", docs: Sequence[str] = (),
+            kinds: Sequence[str] = (), settings: SearchSettings | None = None,
+            answer_settings: AnswerSettings | None = None,
+            progress: Callable[[int, int], None] | None = None) -> Answer | list[Answer]:
+        """A cited, verbatim answer (or an abstention) to one question, or a list for many.
+
+        Many questions are encoded in one batch; a bad question in a list raises QueryError naming
+        its position.
+        """
+        search = settings or search_settings(k=max(k, (answer_settings or AnswerSettings()).passages),
+                                             mode=mode, docs=docs, kinds=kinds)
+        answering = answer_settings or AnswerSettings()
+        if isinstance(question, str):
+            return answer_question(self.retriever, self.finder, question, search, answering)
+        return self.ask_many(list(question), search, answering, progress)
+
+    def ask_many(self, questions: list[str], search: SearchSettings | None = None,
+                 answering: AnswerSettings | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> list[Answer]:
+        """Answers to ``questions`` in order, their queries encoded in one batch."""
+        from qa.retrieval.retriever import clean_query
+        from qa.types import QueryError
+
+        search = search or search_settings(k=5)
+        answering = answering or AnswerSettings()
+        cleaned = []
+        for n, q in enumerate(questions, start=1):
+            try:
+                cleaned.append(clean_query(q))
+            except QueryError as exc:
+                raise QueryError(f"question {n}: {exc}") from exc
+        vectors = self.retriever.encode_many(cleaned) if cleaned else []
+        out = []
+        for n, (q, vec) in enumerate(zip(cleaned, vectors), start=1):
+            out.append(answer_question(self.retriever, self.finder, q, search, answering, query_vector=vec))
+            if progress:
+                progress(n, len(cleaned))
+        return out
+
+    def cite(self, quote: str, limit: int = 20) -> list[Match]:
+        """Every place ``quote`` appears in the documents, exact matches first, then near ones."""
+        return self.finder.find(quote, limit=limit)
+
+    def evaluate(self, questions: str | Path = "eval/questions.jsonl", split: str = "report",
+                 modes: Sequence[str] = ("bm25", "dense", "hybrid"), k: int = 10, answers: bool = True,
+                 progress: Callable[[int, int], None] | None = None):
+        """Retrieval and answer metrics on a gold JSONL file (``split``: tune, report or all)."""
+        from qa.evaluation.gold import evaluate_gold, load_gold
+
+        chosen = [q for q in load_gold(Path(questions)) if split == "all" or q.split == split]
+        if not chosen:
+            raise QAError(f"{questions} has no questions in split {split!r}")
+        return evaluate_gold(self.retriever, chosen, modes=tuple(modes), k=k, answers=answers, progress=progress)
+
+
+def search_settings(k: int = 10, mode: str = "hybrid", docs: Sequence[str] = (), kinds: Sequence[str] = (),
+                    **fusion) -> SearchSettings:
+    """Search settings with the tuned fusion defaults; ``fusion`` overrides fusion, rrf_k, dense_weight."""
+    base = SearchSettings(mode=mode, k=k, depth=max(100, k), doc_ids=tuple(docs), kinds=tuple(kinds))
+    given = {key: value for key, value in fusion.items() if value is not None}
+    return replace(base, **given) if given else base
+
+
+def open_index(path: str | Path = "index", model: str | None = None, encoder=None) -> Index:
+    """Open a built index (see ``Index.open``)."""
+    return Index.open(path, model=model, encoder=encoder)
+
+
+def build_index(corpus: str | Path, path: str | Path = "index", model: str | None = None, encoder=None,
+                progress: Progress | None = None, if_stale: bool = False) -> Index:
+    """Build (or refresh) the index of a folder of documents and open it (see ``Index.build``)."""
+    return Index.build(corpus, path, model=model, encoder=encoder, progress=progress, if_stale=if_stale)

@@ -1,0 +1,83 @@
+"""What the ``qa`` sub-commands share: common options, opening the index, printing hits, progress."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import textwrap
+from pathlib import Path
+
+from qa.api import Index, search_settings
+
+
+def add_common(p: argparse.ArgumentParser, json_flag: bool = True) -> None:
+    """--corpus, --index, --model (and --json) on a sub-command."""
+    p.add_argument("--corpus", default=os.environ.get("QA_CORPUS", "corpus"), help="corpus folder (default: corpus, or $QA_CORPUS)")
+    p.add_argument("--index", default=os.environ.get("QA_INDEX", "index"), help="index folder (default: index, or $QA_INDEX)")
+    p.add_argument("--model", default=None, help="embedding model name or local path (default: $QA_MODEL or all-MiniLM-L6-v2)")
+    if json_flag:
+        p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+def add_search_options(p: argparse.ArgumentParser, k: int) -> None:
+    """Mode, k, fusion and filters."""
+    p.add_argument("--mode", choices=("bm25", "dense", "hybrid"), default="hybrid")
+    p.add_argument("--k", type=int, default=k, help="how many passages")
+    p.add_argument("--fusion", choices=("rrf", "convex"), default=None, help="hybrid fusion (default: the tuned one)")
+    p.add_argument("--rrf-k", type=float, default=None)
+    p.add_argument("--dense-weight", type=float, default=None, help="weight of the dense scores in convex fusion")
+    p.add_argument("--doc", action="append", default=[], help="only this document id (repeatable)")
+    p.add_argument("--kind", action="append", default=[], help="only this kind of document (repeatable)")
+
+
+def settings_from_args(args, k: int | None = None):
+    """SearchSettings from the parsed search options (tuned defaults where not given)."""
+    return search_settings(k=k or args.k, mode=args.mode, docs=args.doc, kinds=args.kind,
+                           fusion=args.fusion, rrf_k=args.rrf_k, dense_weight=args.dense_weight)
+
+
+def open_index(args) -> Index:
+    """The index at ``--index``; stale or missing indexes raise with the fix in the message."""
+    return Index.open(Path(args.index), model=args.model)
+
+
+def progress_bar():
+    """A progress callback ``(stage, n, total)`` drawing one tqdm bar per stage, and the bars."""
+    from tqdm import tqdm
+
+    bars = {}
+
+    def update(stage: str, n: int, total: int) -> None:
+        if stage not in bars:
+            bars[stage] = tqdm(total=total, desc=stage, file=sys.stderr, disable=total == 0)
+        bars[stage].update(n)
+
+    return update, bars
+
+
+def hit_json(hit, documents) -> dict:
+    """One passage as ``qa search --json`` prints it."""
+    doc = documents.get(hit.chunk.doc_id)
+    c = hit.chunk
+    return {"rank": hit.rank, "chunk_id": c.chunk_id, "doc_id": c.doc_id, "title": doc.title if doc else "",
+            "kind": doc.kind if doc else "", "text": c.text, "start": c.start, "end": c.end,
+            "page": c.pages[0] if c.pages else None, "pages": list(c.pages), "section": c.section,
+            "score": hit.score, "bm25_rank": hit.bm25_rank, "bm25_score": hit.bm25_score,
+            "dense_rank": hit.dense_rank, "dense_score": hit.dense_score}
+
+
+def print_hits(hits, documents) -> None:
+    """Passages as a readable list: rank, place, ranks by each retriever, the first lines."""
+    if not hits:
+        print("no passage matches")
+        return
+    for hit in hits:
+        c = hit.chunk
+        doc = documents.get(c.doc_id)
+        where = f"p. {c.pages[0]}" if c.pages else (c.section or "-")
+        ranks = f"bm25 #{hit.bm25_rank or '-'}  dense #{hit.dense_rank or '-'}  score {hit.score:.4f}"
+        print(f"{hit.rank:>2}. {c.doc_id}  [{c.start}:{c.end}]  {where}  ({ranks})")
+        if doc:
+            print(f"    {doc.title}")
+        print(textwrap.indent(textwrap.fill(c.text, 96, max_lines=4, placeholder=" …"), "    "))

@@ -1,0 +1,115 @@
+"""The Ask and Find-a-quote page sections: cited answers, passages, quote lookup."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from qa.types import QAError
+from qa.web.session import html
+from qa.web.view import diff_words, esc, highlight, md_escape, reading_link, safe_url
+
+
+def search_controls_ui(index) -> dict:
+    """Sidebar controls for retrieval; returns SearchSettings keyword arguments."""
+    with st.sidebar.expander("Retrieval settings", expanded=False):
+        mode = st.selectbox("Mode", ("hybrid", "bm25", "dense"), key="mode")
+        k = st.slider("Passages", 1, 20, 5, key="k")
+        docs = sorted(index.documents)
+        chosen = st.multiselect("Only these documents", docs, key="docs")
+        kinds = sorted({d.kind for d in index.documents.values()})
+        chosen_kinds = st.multiselect("Only these kinds", kinds, key="kinds")
+    return {"mode": mode, "k": k, "doc_ids": tuple(chosen), "kinds": tuple(chosen_kinds)}
+
+
+def passages_ui(index, hits, quote_span=None) -> None:
+    st.markdown("#### Passages")
+    docs = index.documents
+    for hit in hits:
+        c = hit.chunk
+        doc = docs.get(c.doc_id)
+        where = f"p. {c.pages[0]}" if c.pages else (c.section or "")
+        why = (f"BM25 #{hit.bm25_rank or '–'}" + (f" ({hit.bm25_score:.2f})" if hit.bm25_score else "")
+               + f" · embedding #{hit.dense_rank or '–'}" + (f" ({hit.dense_score:.2f})" if hit.dense_score else "")
+               + f" · fused {hit.score:.4f}")
+        spans = []
+        if quote_span and quote_span[0] == c.doc_id:
+            spans = [(quote_span[1], quote_span[2], "quote")]
+        label = md_escape(f"{hit.rank}. {doc.title if doc else c.doc_id} — {where}")
+        with st.expander(label, expanded=hit.rank == 1):
+            html(f'<div class="meta">{esc(why)} · {esc(c.doc_id)} [{c.start}:{c.end}] · '
+                 f'<a href="{reading_link(c.doc_id, c.start, c.end)}" target="_self">read in context</a></div>'
+                 f'<div>{highlight(c.text, spans, base=c.start)}</div>')
+
+
+def ask_ui(index) -> None:
+    from qa.answers.answer import ABSTAIN_TEXT
+    from qa.retrieval.retriever import SearchSettings
+
+    settings = search_controls_ui(index)
+    with st.form("ask"):
+        question = st.text_input("Question", placeholder="What value did one NGO estimate for the global space economy in 2021?")
+        asked = st.form_submit_button("Ask")
+    if not asked:
+        return
+    try:
+        ans = index.ask(question, settings=SearchSettings(**settings))
+    except QAError as exc:
+        st.error(md_escape(exc))
+        return
+    docs = index.documents
+    if ans.abstained:
+        html(f'<div class="refusal">{esc(ABSTAIN_TEXT)} <span class="meta">(confidence {ans.confidence:.2f})</span></div>')
+        st.caption("The closest passages:")
+        passages_ui(index, ans.passages)
+        return
+    a = ans.answer
+    spans = [(a.start, a.end, "quote")] + ([(a.short_start, a.short_end, "short")] if a.short else [])
+    marks = " ".join(f"[{c.n}]" for c in ans.citations)
+    html(f'<div class="answer">“{highlight(a.text, spans, base=a.start)}” {esc(marks)}</div>')
+    if a.short:
+        html(f'<div>Short answer: <b>{esc(a.short)}</b> <span class="meta">· confidence {ans.confidence:.2f}</span></div>')
+    st.markdown("#### Citations")
+    for c in ans.citations:
+        where = f"p. {c.page}" if c.page is not None else (f"section “{c.section}”" if c.section else "")
+        doc = docs[c.doc_id]
+        source = safe_url(c.url) or safe_url(doc.url)
+        links = f'<a href="{reading_link(c.doc_id, c.start, c.end)}" target="_self">open in the document</a>'
+        if source:
+            links += f' · <a href="{esc(source)}" target="_blank" rel="noopener">source</a>'
+        html(f'<div class="cite"><b>[{c.n}]</b> {esc(c.title)} — {esc(c.publisher or "publisher unknown")}'
+             f'{", " + esc(c.date) if c.date else ""}{", " + esc(where) if where else ""}'
+             f' <span class="meta">[{c.start}:{c.end}]</span><br>{links}</div>')
+        st.caption(f"Reference [{c.n}] — copy it with the button on the right:")
+        st.code(c.reference, language="text", wrap_lines=True)
+    passages_ui(index, ans.passages, (a.doc_id, a.start, a.end))
+
+
+def quote_ui(index) -> None:
+    with st.form("cite"):
+        quote = st.text_area("Quote or claim", height=100,
+                             placeholder="Paste a quote from the press to check it against the sources")
+        go = st.form_submit_button("Find")
+    if not go:
+        return
+    try:
+        matches = index.cite(quote)
+    except QAError as exc:
+        st.error(md_escape(exc))
+        return
+    if not matches:
+        st.info("The quote was not found in any document, exactly or nearly.")
+        return
+    st.write(f"{len(matches)} place(s) found.")
+    for m in matches:
+        where = f"p. {m.page}" if m.page is not None else (m.section or "")
+        kind = "exact" if m.exact else f"near · similarity {m.similarity:.2f}"
+        left, right = diff_words(" ".join(quote.split()), m.text) if not m.exact else (esc(quote), esc(m.text))
+        html(f'<div class="cite"><b>{esc(m.title)}</b> <span class="meta">{esc(m.doc_id)} · {esc(where)} · '
+             f'[{m.start}:{m.end}] · {esc(kind)} · <a href="{reading_link(m.doc_id, m.start, m.end)}" '
+             f'target="_self">open in the document</a></span></div>')
+        col1, col2 = st.columns(2)
+        with col1:
+            html(f"<div class='meta'>Your quote</div><div>{left}</div>")
+        with col2:
+            html(f"<div class='meta'>Source</div><div>…{esc(m.context_before[-80:])}<mark class='quote'>{right}</mark>"
+                 f"{esc(m.context_after[:80])}…</div>")
