@@ -187,3 +187,17 @@ def test_tiling_problem_reports_gaps():
 
     assert tiling_problem((Span(0, 3, ""), Span(4, 6, "")), 6).startswith("gap")
     assert tiling_problem((Span(0, 3, ""),), 5).startswith("last span")
+
+
+def test_full_line_ending_in_an_abbreviation_runs_on(framework):
+    # "... that will allow U.S." fills its line; the next line starts in lowercase.
+    assert "technologies that will allow U.S. commercial launch operations from an MTCR Partner" in framework.text
+
+
+def test_heading_levels_nest_by_style_in_order_of_appearance():
+    levels = cleaning.HeadingLevels()
+    assert [levels.level(s) for s in ("roman", "keyword:pillar", "keyword:goal", "decimal:1", "keyword:pillar",
+                                      "roman")] == [1, 2, 3, 4, 2, 1]
+    assert cleaning.heading("Chapter 2: Launch Safety") == ("keyword:chapter", "Chapter 2")
+    assert cleaning.heading("Annex 3 – Definitions") == ("keyword:annex", "Annex 3 – Definitions")
+    assert cleaning.heading("Under Article 5 the parties agree.") is None

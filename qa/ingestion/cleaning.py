@@ -187,9 +187,9 @@ def join_hyphenated(left: str, right: str, vocabulary: frozenset[str]) -> str:
         return left.rstrip(" -") + "-" + right if left.endswith(" -") else left + right
     if is_word(first + second, vocabulary) or second in _SUFFIXES:
         return cut + right
-    if is_word(first, vocabulary) and is_word(second, vocabulary):
+    if is_word(first) and is_word(second):
         return left + right if not left.endswith(" -") else cut + "-" + right
-    if not is_word(second, vocabulary):
+    if not is_word(second):
         return cut + right
     return left + right if not left.endswith(" -") else cut + "-" + right
 
