@@ -63,7 +63,9 @@ class Document:
     """One corpus file after loading and cleaning.
 
     ``pages`` and ``sections`` each tile the text (sorted, non-overlapping); ``footnotes``
-    marks footnote paragraphs kept apart from the body.
+    marks footnote paragraphs kept apart from the body; ``captions`` marks figure and table
+    labels (never an answer). ``primacy`` orders citations: sources with a lower value
+    (primary sources) are cited before those that quote them.
     """
 
     doc_id: str
@@ -81,6 +83,8 @@ class Document:
     sections: tuple[Span, ...] = ()
     footnotes: tuple[Span, ...] = ()
     links: tuple[Link, ...] = ()
+    captions: tuple[Span, ...] = ()
+    primacy: int = 1
 
     @property
     def page_count(self) -> int:
@@ -99,6 +103,10 @@ class Document:
         """The page number at ``offset``, or None when the text does not tell it."""
         pages = self.pages_between(offset, offset + 1)
         return pages[0] if pages else None
+
+    def in_caption(self, start: int, end: int) -> bool:
+        """True when ``[start, end)`` overlaps a figure or table caption."""
+        return bool(_overlapping(self.captions, start, end))
 
     def section_at(self, offset: int) -> str:
         """The section heading path (`` > ``-joined) at ``offset``; "" when there is none."""

@@ -79,7 +79,8 @@ def fake_encoder() -> FakeEncoder:
     return FakeEncoder()
 
 
-def make_document(doc_id: str, paragraphs: list[tuple[str, str]], kind: str = "other", pages: int = 1) -> Document:
+def make_document(doc_id: str, paragraphs: list[tuple[str, str]], kind: str = "other", pages: int = 1,
+                  primacy: int = 1) -> Document:
     """A Document whose sections are ``(label, text)`` paragraphs joined by blank lines.
 
     The text is cut into ``pages`` pages of about equal length.
@@ -97,7 +98,7 @@ def make_document(doc_id: str, paragraphs: list[tuple[str, str]], kind: str = "o
     cuts = [round(len(text) * p / pages) for p in range(pages + 1)]
     page_spans = tuple(Span(cuts[p], cuts[p + 1], str(p + 1)) for p in range(pages))
     return Document(doc_id=doc_id, text=text, title=doc_id.replace("-", " ").title(), path=f"{doc_id}.txt",
-                    kind=kind, content_hash=hashlib.sha256(text.encode()).hexdigest(),
+                    kind=kind, primacy=primacy, content_hash=hashlib.sha256(text.encode()).hexdigest(),
                     pages=page_spans, sections=tuple(sections))
 
 
@@ -107,7 +108,7 @@ FRAMEWORK = make_document("framework", [
     ("Lines of effort", "The first line of effort promotes U.S. space policy abroad. The second line of effort "
                         "uses space to support foreign policy goals. The third line of effort builds the "
                         "workforce of space diplomats through training and exchanges."),
-], kind="framework", pages=2)
+], kind="framework", pages=2, primacy=0)
 
 FACT_SHEET = make_document("fact-sheet", [
     ("Artemis Accords", "The Artemis Accords now have many signatories. Signatories commit to the safe and "
@@ -121,7 +122,7 @@ ARTICLE = make_document("article", [
          "and satellite broadband reached remote regions."),
     ("Export controls", "The MTCR limits the spread of missiles and launch technology. Export controls "
                         "shape how partners share space technology under E.O. 13873."),
-], kind="article")
+], kind="article", primacy=2)
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ from qa.ingestion import cleaning
 from qa.ingestion.catalog import read_catalog
 from qa.ingestion.layout import Block, assemble, tiling_problem
 from qa.ingestion.loaders import load_file
-from qa.ingestion.pdftext import Page, pdf_blocks, split_pages
+from qa.ingestion.pages import Page, split_pages
+from qa.ingestion.pdftext import pdf_blocks
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 FRAMEWORK = CORPUS / "strategic-framework-space-diplomacy.txt"
@@ -111,11 +112,15 @@ def test_layout_rules(framework):
     ("left", "right", "joined"),
     [
         ("the communi-", "cation of data", "the communication of data"),  # bare suffix
-        ("with space-", "based assets", "with space-based assets"),  # known compound second part
+        ("with space-", "based assets", "with space-based assets"),  # both parts are words: a compound
         ("its long-", "term goals", "its long-term goals"),
-        ("inter-", "national rules", "inter-national rules"),  # no evidence: keep the hyphen
+        ("inter-", "national rules", "international rules"),  # the joined word is in the word list
+        ("geo-", "stationary orbit", "geo-stationary orbit"),  # no evidence either way: keep the hyphen
+        ("ac-", "cidently hit", "accidently hit"),  # neither part is a word: fragments of one word
+        ("Aki-", "yama said", "Akiyama said"),
+        ("effec -", "tiveness", "effectiveness"),  # a space before the hyphen
         ("a non-", "governmental body", "a non-governmental body"),
-        ("USG-", "provided systems", "USG-provided systems"),  # capital fragment
+        ("USG-", "provided systems", "USG-provided systems"),  # an acronym before the hyphen
         ("post-", "International", "post-International"),  # next line capitalised
         ("compe-", "tition grows", "competition grows"),  # joined word is in the vocabulary
     ],
@@ -182,3 +187,17 @@ def test_tiling_problem_reports_gaps():
 
     assert tiling_problem((Span(0, 3, ""), Span(4, 6, "")), 6).startswith("gap")
     assert tiling_problem((Span(0, 3, ""),), 5).startswith("last span")
+
+
+def test_full_line_ending_in_an_abbreviation_runs_on(framework):
+    # "... that will allow U.S." fills its line; the next line starts in lowercase.
+    assert "technologies that will allow U.S. commercial launch operations from an MTCR Partner" in framework.text
+
+
+def test_heading_levels_nest_by_style_in_order_of_appearance():
+    levels = cleaning.HeadingLevels()
+    assert [levels.level(s) for s in ("roman", "keyword:pillar", "keyword:goal", "decimal:1", "keyword:pillar",
+                                      "roman")] == [1, 2, 3, 4, 2, 1]
+    assert cleaning.heading("Chapter 2: Launch Safety") == ("keyword:chapter", "Chapter 2")
+    assert cleaning.heading("Annex 3 – Definitions") == ("keyword:annex", "Annex 3 – Definitions")
+    assert cleaning.heading("Under Article 5 the parties agree.") is None

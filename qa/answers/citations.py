@@ -6,13 +6,10 @@ from urllib.parse import quote as urlquote
 
 from qa.types import Citation, Document
 
-_PRIMACY = {"framework": 0, "report": 1, "fact sheet": 2, "other": 3, "article": 4}
-
-
 def primacy(doc: Document) -> int:
-    """Primary sources (the framework, reports) before the articles that quote them."""
-    return _PRIMACY.get(doc.kind, 3)
-
+    """Where ``doc`` comes in citation order: its catalog ``primacy`` (lower first), so
+    primary sources are cited before the articles that quote them."""
+    return doc.primacy
 
 
 def make_citation(n: int, doc: Document, start: int, end: int) -> Citation:

@@ -9,13 +9,18 @@ from pathlib import Path
 from qa.types import KINDS, LoadError
 
 CATALOG_NAME = "catalog.toml"
-_FIELDS = ("file", "id", "title", "publisher", "date", "kind", "author", "url", "source_format")
+_FIELDS = ("file", "id", "title", "publisher", "date", "kind", "author", "url", "source_format", "primacy", "skip")
+DEFAULT_PRIMACY = 1
 SOURCE_FORMATS = ("", "txt", "md", "html", "pdf")
 
 
 @dataclass(frozen=True)
 class CatalogEntry:
-    """One ``[[document]]`` of the catalog; fields the source does not state are ""."""
+    """One ``[[document]]`` of the catalog; fields the source does not state are "".
+
+    ``primacy`` orders citations (lower first: a primary source before the articles that
+    quote it; default 1); ``skip`` keeps the file out of the index.
+    """
 
     file: str
     doc_id: str = ""
@@ -26,6 +31,8 @@ class CatalogEntry:
     author: str = ""
     url: str = ""
     source_format: str = ""
+    primacy: int = DEFAULT_PRIMACY
+    skip: bool = False
 
 
 def read_catalog(corpus_dir: Path) -> dict[str, CatalogEntry]:
@@ -70,9 +77,18 @@ def _entry(path: Path, number: int, raw: object) -> CatalogEntry:
     """Validate one ``[[document]]`` table and return it as a CatalogEntry."""
     if not isinstance(raw, dict):
         raise LoadError(str(path), f"entry {number} is not a table", "write each entry as [[document]]")
+    raw = dict(raw)
     unknown = sorted(set(raw) - set(_FIELDS))
     if unknown:
         raise LoadError(str(path), f"entry {number}: unknown key(s) {', '.join(unknown)}", f"allowed keys: {', '.join(_FIELDS)}")
+    primacy = raw.pop("primacy", DEFAULT_PRIMACY)
+    skip = raw.pop("skip", False)
+    if not isinstance(primacy, int) or isinstance(primacy, bool) or primacy < 0:
+        raise LoadError(str(path), f"entry {number}: field 'primacy' must be a whole number >= 0, got {primacy!r}",
+                        "write e.g. primacy = 0 for a primary source, 2 for an article quoting it")
+    if not isinstance(skip, bool):
+        raise LoadError(str(path), f"entry {number}: field 'skip' must be true or false, got {skip!r}",
+                        "write skip = true to leave the file out of the index")
     for key, value in raw.items():
         if not isinstance(value, str):
             raise LoadError(str(path), f"entry {number}: field {key!r} must be a string, got {type(value).__name__}",
@@ -97,4 +113,6 @@ def _entry(path: Path, number: int, raw: object) -> CatalogEntry:
         author=raw.get("author", "").strip(),
         url=raw.get("url", "").strip(),
         source_format=source_format,
+        primacy=primacy,
+        skip=skip,
     )

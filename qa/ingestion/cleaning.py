@@ -9,25 +9,29 @@ from __future__ import annotations
 
 import re
 
+from qa.ingestion.wordlist import is_word
+
 FOOTER_RE = re.compile(r"^\s*Page\s+(\d{1,4})\s+of\s+(\d{1,4})\s*$", re.IGNORECASE)
 _CLASSIFICATION_RE = re.compile(r"^\s*(UN)?CLASSIFI?ED\s*$", re.IGNORECASE)
 _URL_RE = re.compile(r"^\s*(https?://|www\.)\S+\s*$", re.IGNORECASE)
 _ROMAN_RE = re.compile(r"^(?:I|II|III|IV|V|VI|VII|VIII|IX|X|XI|XII)\.\s+[A-Z][^.!?]{0,70}$")
-_PILLAR_RE = re.compile(r"^Pillar\s+(\d+)\b")
-_GOAL_RE = re.compile(r"^(?:Diplomacy for Space|Space for Diplomacy)\s+Goal\s+\d+\b.{0,70}$")
-_SUBSECTION_RE = re.compile(r"^\d{1,2}\.\d{1,2}\s+[A-Z][^.!?]{0,70}$")
+_CONNECTOR = r"(?:for|of|and|the|on|in|to|a|an|&)"
+# "Pillar 1: Title", "Diplomacy for Space Goal 3 – Title", "Chapter II", "Annex 2": Title Case
+# words, then a keyword and its number, at the line end or before ":" / a dash.
+_KEYWORD_RE = re.compile(
+    rf"^((?:[A-Z][\w’'-]*\s+(?:{_CONNECTOR}\s+)*){{0,4}}([A-Z][a-z]{{2,}})\s+(\d{{1,2}}|[IVX]{{1,4}}))"
+    r"(?:\s*(:|[–—-]{1,2})\s*(.{0,80}))?\s*$"
+)
+_SUBSECTION_RE = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){1,3})\s+[A-Z][^.!?]{0,70}$")
+_NUMBERED_TITLE_RE = re.compile(r"^(\d{1,2})\s+[A-Z][A-Za-z’' ,&-]{2,60}$")
 _MINOR_HEADING_RE = re.compile(r"^[A-Z][a-z]+(?: [A-Z][a-z]+){0,3}$")
-_LIST_RE = re.compile(r"^(?:[•▪●◦‣\-–—]\s|\d{1,2}\.\s+\S|[a-z]\.\s+\S)")
+_CAPTION_RE = re.compile(r"^(?:Figure|Fig\.|Table|Chart|Box|Exhibit|Map|Graph|Diagram)\s+[\dIVX]{1,3}[a-z]?(?:[.:]|\s|$)")
+_LIST_RE = re.compile(
+    r"^(?:[•▪●◦‣\-–—]\s|\d{1,2}\.\s+\S|[a-z]\.\s+\S|\(?[a-z]{1,2}\)\s+\S|\(?[ivx]{1,5}\)\s+\S|\(\d{1,2}\)\s+\S)"
+)
 _FOOTNOTE_START_RE = re.compile(r"^(\d{1,3})\s+(?![.\d])\S")
 _SENTENCE_END_RE = re.compile(r"[.!?…][\"”’')\]]*\d{0,2}$")
-
-COMPOUND_PREFIXES = frozenset(
-    "non multi cross self well long short anti post co semi space rules values state".split()
-)
-COMPOUND_SECONDS = frozenset(
-    "based related term building derived enabled provided governmental government like "
-    "scale wide led driven making level oriented owned specific free sized class time".split()
-)
+_GLUED_URL_RE = re.compile(r"(?<=[^\s(\[<“\"'])\d{0,3}(?:https?://|www\.)\S+")
 _SUFFIXES = frozenset(
     "tion tions sion sions cation cations ation ations ment ments ness ity ities ing ings "
     "ed er ers ance ence ive ives ous al ally able ible ic ical ure ures ize ized ise ly ty cy "
@@ -41,24 +45,46 @@ def is_noise(line: str) -> bool:
     return bool(FOOTER_RE.match(line) or _CLASSIFICATION_RE.match(line) or _URL_RE.match(line))
 
 
-def heading(line: str) -> tuple[int, str] | None:
-    """Return ``(level, label)`` when ``line`` (stripped) is a section heading, else None.
+def heading(line: str, numbered_titles: bool = False) -> tuple[str, str] | None:
+    """Return ``(style, label)`` when ``line`` (stripped) is a section heading, else None.
 
-    Levels: 1 Roman-numeral parts ("V. Goals and Objectives"), 2 pillars ("Pillar 1", the
-    label is shortened to that), 3 goals ("Diplomacy for Space Goal 1"), 4 numbered
-    subsections ("3.1 Commercial Space Diplomacy"). Short title-case lines are checked by
-    ``is_minor_heading`` since they need context.
+    Styles, whose nesting ``HeadingLevels`` works out in order of appearance: "roman" parts
+    ("V. Goals and Objectives"); "keyword:<word>" for a keyword and its number ("Pillar 1:
+    Title" is labelled "Pillar 1", "Diplomacy for Space Goal 3 – Priorities" keeps its whole
+    text); "decimal:<depth>" for "3.1 Title"; with ``numbered_titles`` (pages whose footnotes
+    are told apart by type size) also "decimal:0" for "1 Introduction". Short title-case
+    lines are checked by ``is_minor_heading`` since they need context.
     """
+    line = line.strip()
     if _ROMAN_RE.match(line):
-        return 1, line
-    pillar = _PILLAR_RE.match(line)
-    if pillar:
-        return 2, f"Pillar {pillar.group(1)}"
-    if _GOAL_RE.match(line):
-        return 3, line.rstrip(":").strip()
-    if _SUBSECTION_RE.match(line):
-        return 4, line.rstrip(":").strip()
+        return "roman", line
+    keyword = _KEYWORD_RE.match(line)
+    if keyword and len(line) <= 100 and not (keyword.group(4) is None and ends_sentence(line)):
+        label = keyword.group(1) if keyword.group(4) == ":" else line.rstrip(":").strip()
+        return f"keyword:{keyword.group(2).lower()}", label
+    sub = _SUBSECTION_RE.match(line)
+    if sub:
+        return f"decimal:{sub.group(1).count('.')}", line.rstrip(":").strip()
+    if numbered_titles and _NUMBERED_TITLE_RE.match(line) and len(line.split()) <= 8:
+        return "decimal:0", line
     return None
+
+
+class HeadingLevels:
+    """Levels of heading styles by nesting in order of appearance: a style first seen under
+    another nests one level deeper; a style seen before returns to its level and closes the
+    deeper ones ("V." 1, "Pillar 1" 2, "... Goal 1" 3, "3.1" 4, then "Pillar 2" 2 again)."""
+
+    def __init__(self) -> None:
+        self.stack: list[str] = []
+
+    def level(self, style: str) -> int:
+        """The level (1 = top) of a heading of ``style`` met now."""
+        if style in self.stack:
+            del self.stack[self.stack.index(style) + 1 :]
+        else:
+            self.stack.append(style)
+        return len(self.stack)
 
 
 def is_minor_heading(line: str, previous: str, following: str) -> bool:
@@ -72,9 +98,28 @@ def is_minor_heading(line: str, previous: str, following: str) -> bool:
     )
 
 
-def heading_continues(label: str, line: str) -> bool:
-    """True when a pillar heading wraps: its line does not end with "." or ":"."""
-    return label.startswith("Pillar") and not line.rstrip().endswith((".", ":"))
+def heading_wraps(line: str, following: str, width: int) -> bool:
+    """True when a "Keyword N: title" heading goes on over the next line: it ends without
+    "." or ":" and the next line is short and ends with a full stop ("… Workforce on Space" /
+    "Diplomacy.")."""
+    return (
+        ":" in line
+        and not line.rstrip().endswith((".", ":"))
+        and 0 < len(following) < 0.6 * width
+        and following.rstrip().endswith(".")
+    )
+
+
+def is_caption(line: str) -> bool:
+    """True for a figure or table label line ("Figure 2: Results", "Table 1. Features")."""
+    return bool(_CAPTION_RE.match(line.strip()))
+
+
+def drop_glued_urls(line: str) -> str:
+    """``line`` without URLs stuck to the word before them, with their footnote number
+    ("memory-1http://trec.nist.gov/x augmented" -> "memory- augmented"); URLs after a
+    space are the text's own and stay."""
+    return _GLUED_URL_RE.sub("", line)
 
 
 def is_list_item(line: str) -> bool:
@@ -103,11 +148,17 @@ def starts_paragraph(line: str, previous: str, width: int) -> bool:
     """True when ``line`` begins a new paragraph after ``previous`` on a page whose body
     lines are about ``width`` characters: a list item, an opening quote or dash after a
     finished sentence, or any line after a finished sentence that ends well short of the
-    line width."""
+    line width. A line starting with a lowercase letter, or after a line so full that this
+    line's first word would not have fitted on it, goes on with the paragraph."""
     if not previous:
         return True
     if is_list_item(line):
         return True
+    if line[:1].islower():
+        return False
+    first_word = len(line.split(" ", 1)[0])
+    if len(previous) + 1 + first_word > width:
+        return False  # the previous line is full: its paragraph goes on
     if line[:1] in "“\"" and (ends_sentence(previous) or len(previous) < 0.6 * width):
         return True
     if not ends_sentence(previous):
@@ -118,29 +169,47 @@ def starts_paragraph(line: str, previous: str, width: int) -> bool:
 def join_hyphenated(left: str, right: str, vocabulary: frozenset[str]) -> str:
     """Join two lines where ``left`` ends with a hyphen; return the joined text.
 
-    The hyphen is dropped ("communi-" + "cation" -> "communication") only when the
-    fragment before it is lowercase letters, ``right`` starts with a lowercase letter, the
-    hyphenated form is not used elsewhere (``vocabulary`` holds the document's lowercase
-    words) and the split is not a known compound ("space-based", "non-governmental"), and
-    either the joined word occurs elsewhere or the second part is a bare suffix ("cation").
-    Otherwise the hyphen is kept ("long-" + "term" -> "long-term").
+    ``vocabulary`` holds the document's lowercase words. The hyphen stays when ``right``
+    starts with a capital, the fragment before it has a capital after its first letter
+    ("USG-"), the hyphenated form is used elsewhere, or both parts are words of their own
+    (a compound: "long-term", "space-based"). It is dropped when the joined word is in the
+    document or the word list ("inter-" + "nationally"), when the second part is a bare
+    suffix ("cation"), or when the second part is no word of its own, so that the two are pieces
+    of one word ("ac-" + "cidently", "Aki-" + "yama").
     """
-    head = re.search(r"([A-Za-z]+)-$", left)
+    head = re.search(r"([A-Za-z]+) ?-$", left)
     tail = re.match(r"([a-z]+)", right)
-    if not head or not tail or not head.group(1).islower():
+    if not head or not tail or not head.group(1)[1:].islower() and len(head.group(1)) > 1:
         return left + right
     first, second = head.group(1), tail.group(1)
-    if f"{first}-{second}" in vocabulary or first in COMPOUND_PREFIXES or second in COMPOUND_SECONDS:
-        return left + right
-    if first + second in vocabulary or second in _SUFFIXES:
-        return left[:-1] + right
-    return left + right
+    cut = left[: head.end(1)]
+    if f"{first}-{second}".lower() in vocabulary:
+        return left.rstrip(" -") + "-" + right if left.endswith(" -") else left + right
+    if is_word(first + second, vocabulary) or second in _SUFFIXES:
+        return cut + right
+    if is_word(first) and is_word(second):
+        return left + right if not left.endswith(" -") else cut + "-" + right
+    if not is_word(second):
+        return cut + right
+    return left + right if not left.endswith(" -") else cut + "-" + right
+
+
+def rejoin_inline(line: str, vocabulary: frozenset[str]) -> str:
+    """``line`` with words broken by a hyphen and a space inside it ("inter- nationally")
+    joined when the joined word is in the document or the word list."""
+    def join(match: re.Match) -> str:
+        first, second = match.group(1), match.group(2)
+        if f"{first}-{second}".lower() not in vocabulary and is_word(first + second, vocabulary):
+            return first + second
+        return match.group(0)
+
+    return re.sub(r"\b([A-Za-z]+)- ([a-z]+)\b", join, line)
 
 
 def join_lines(left: str, right: str, vocabulary: frozenset[str]) -> str:
     """Join two wrapped lines of one paragraph: hyphen rules at a line-end hyphen, else a space."""
     left, right = left.rstrip(), right.strip()
-    if re.search(r"[A-Za-z]-$", left) and not left.endswith("--"):
+    if re.search(r"[A-Za-z] ?-$", left) and not left.endswith("--"):
         return join_hyphenated(left, right, vocabulary)
     return f"{left} {right}" if left else right
 

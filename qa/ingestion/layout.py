@@ -19,7 +19,7 @@ OPEN, CLOSE = "\x01", "\x02"  # anchor markers used by the Markdown and HTML rea
 class Block:
     """One paragraph of cleaned text (no newlines, no doubled spaces, stripped).
 
-    ``kind`` is "body", "heading" or "footnote". A heading has ``level`` (1 = top) and
+    ``kind`` is "body", "heading", "caption" (a figure or table label) or "footnote". A heading has ``level`` (1 = top) and
     ``label`` (its name in the section path); a footnote has ``label`` = its number.
     ``pages`` lists ``(offset in text, page label)`` where the page changes, starting at 0;
     empty means the page is unknown. ``links`` hold offsets relative to ``text``.
@@ -42,19 +42,22 @@ class Layout:
     sections: tuple[Span, ...]
     footnotes: tuple[Span, ...]
     links: tuple[Link, ...]
+    captions: tuple[Span, ...] = ()
 
 
 def assemble(blocks: list[Block], paged: bool = False) -> Layout:
     """Join ``blocks`` into one text and return it with its spans.
 
     Sections follow headings (a level-L heading replaces the path from level L down);
-    footnotes get the section ``Footnotes > N``. Page spans are produced only when
+    footnotes get the section ``Footnotes > N``; captions keep the section they sit in and are
+    listed in ``captions``. Page spans are produced only when
     ``paged`` is true. Empty blocks are skipped. Raises nothing.
     """
     parts: list[str] = []
     pages: list[Span] = []
     sections: list[Span] = []
     footnotes: list[Span] = []
+    captions: list[Span] = []
     links: list[Link] = []
     path: list[tuple[int, str]] = []
     offset = 0
@@ -70,6 +73,8 @@ def assemble(blocks: list[Block], paged: bool = False) -> Layout:
             footnotes.append(Span(start, end, block.label))
         else:
             label = SECTION_SEP.join(name for _, name in path)
+        if block.kind == "caption":
+            captions.append(Span(start, end, "caption"))
         _add(sections, Span(start, stop, label))
         if paged:
             changes = block.pages or ((0, ""),)
@@ -79,7 +84,8 @@ def assemble(blocks: list[Block], paged: bool = False) -> Layout:
         links.extend(Link(start + ln.start, start + ln.end, ln.target) for ln in block.links)
         parts.append(block.text)
         offset = stop
-    return Layout(PARAGRAPH_SEP.join(parts), tuple(pages), tuple(sections), tuple(footnotes), tuple(links))
+    return Layout(PARAGRAPH_SEP.join(parts), tuple(pages), tuple(sections), tuple(footnotes), tuple(links),
+                  tuple(captions))
 
 
 def _add(spans: list[Span], span: Span) -> None:

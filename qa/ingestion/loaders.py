@@ -23,13 +23,16 @@ from qa.ingestion.formats import (
     text_blocks,
 )
 from qa.ingestion.layout import Block, assemble, collapse
-from qa.ingestion.pdftext import Page, pdf_blocks, split_pages
+from qa.ingestion.pages import split_pages
+from qa.ingestion.pdfread import largest_text, looks_like_title, read_pages
+from qa.ingestion.pdftext import pdf_blocks
 from qa.types import Document, LoadError
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 WARNING = "warning: "
 _FORMATS = {".txt": "txt", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".pdf": "pdf"}
 _TITLE_MAX = 200
+IGNORE_NAME = ".qaignore"
 
 
 def max_file_bytes() -> int:
@@ -104,6 +107,8 @@ def load_file_with_warnings(path: Path, entry: CatalogEntry | None = None) -> tu
         sections=layout.sections,
         footnotes=layout.footnotes,
         links=layout.links,
+        captions=layout.captions,
+        primacy=entry.primacy,
     )
     return document, warnings
 
@@ -111,7 +116,8 @@ def load_file_with_warnings(path: Path, entry: CatalogEntry | None = None) -> tu
 def load_corpus(corpus_dir: Path) -> tuple[list[Document], list[LoadError]]:
     """Load every file of ``corpus_dir`` (sorted by name) and return (documents, problems).
 
-    Skips catalog.toml, README* and hidden files. Unsupported types, bad files and files
+    Skips catalog.toml, hidden files and what ``skipped_names`` lists (notes about the folder,
+    files named in ``.qaignore`` or marked ``skip = true`` in the catalog). Unsupported types, bad files and files
     whose cleaned text repeats an earlier file's come back as LoadErrors; so do warnings
     (``problem`` starts with "warning:"; that file is in the documents). Doc ids missing from
     the catalog are slugs of the file name, made unique with -2, -3. Raises LoadError only
@@ -125,8 +131,9 @@ def load_corpus(corpus_dir: Path) -> tuple[list[Document], list[LoadError]]:
     problems: list[LoadError] = []
     seen_text: dict[str, str] = {}
     used_ids = {e.doc_id for e in catalog.values() if e.doc_id}
+    skipped = skipped_names(corpus_dir, catalog)
     for path in sorted(corpus_dir.iterdir(), key=lambda p: p.name):
-        if path.name == CATALOG_NAME or path.name.startswith(".") or path.name.upper().startswith("README"):
+        if path.name == CATALOG_NAME or path.name.startswith(".") or path.name in skipped:
             continue
         if not path.is_file():
             continue
@@ -146,6 +153,23 @@ def load_corpus(corpus_dir: Path) -> tuple[list[Document], list[LoadError]]:
         used_ids.add(document.doc_id)
         documents.append(document)
     return documents, problems
+
+
+def skipped_names(corpus_dir: Path, catalog: dict[str, CatalogEntry]) -> frozenset[str]:
+    """Names in ``corpus_dir`` that are not documents: notes about the folder (README*,
+    SOURCES*, LICENSE*, CHANGELOG*), files matching a glob pattern of ``.qaignore`` (one a
+    line, ``#`` comments) and catalog entries with ``skip = true``."""
+    import fnmatch
+
+    patterns = ["README*", "SOURCES*", "LICENSE*", "LICENCE*", "CHANGELOG*"]
+    try:
+        lines = (corpus_dir / IGNORE_NAME).read_text(encoding="utf-8").splitlines()
+        patterns += [x.strip() for x in lines if x.strip() and not x.lstrip().startswith("#")]
+    except (OSError, UnicodeDecodeError):
+        pass
+    names = {p.name for p in corpus_dir.iterdir()}
+    found = {n for n in names for pat in patterns if fnmatch.fnmatch(n.upper(), pat.upper())}
+    return frozenset(found | {name for name, entry in catalog.items() if entry.skip})
 
 
 def _with_unique_id(document: Document, used: set[str]) -> Document:
@@ -261,10 +285,8 @@ def _pdf(path: Path, data: bytes) -> tuple[list[Block], dict[str, str]]:
             unlocked = 0
         if not unlocked:
             raise LoadError(name, "encrypted PDF", "remove the password (e.g. qpdf --decrypt) and load it again")
-    pages: list[Page] = []
     try:
-        for number, page in enumerate(reader.pages, start=1):
-            pages.append(Page(str(number), tuple((page.extract_text() or "").split("\n"))))
+        pages = read_pages(reader, data)
         title = reader.metadata.title if reader.metadata else None
     except Exception as exc:  # noqa: BLE001
         if "crypt" in str(exc).lower() or "password" in str(exc).lower():
@@ -272,5 +294,7 @@ def _pdf(path: Path, data: bytes) -> tuple[list[Block], dict[str, str]]:
         raise LoadError(name, f"could not read PDF: {exc}", "the file may be truncated or damaged; export it again") from exc
     if not any(line.strip() for p in pages for line in p.lines):
         raise LoadError(name, "PDF has no text layer (scanned?) — run OCR first", "e.g. ocrmypdf in.pdf out.pdf")
-    meta = {"title": collapse(str(title))} if title and str(title).strip() else {}
-    return pdf_blocks(pages), meta
+    title = collapse(str(title or ""))
+    if not looks_like_title(title):
+        title = largest_text(next(p for p in pages if any(x.strip() for x in p.lines)))
+    return pdf_blocks(pages), ({"title": title} if title else {})

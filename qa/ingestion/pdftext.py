@@ -1,102 +1,23 @@
-"""Text extracted from a PDF -> paragraph blocks with pages, headings and footnotes.
+"""Pages of lines extracted from a PDF -> paragraph blocks with pages, headings and footnotes.
 
-``split_pages`` recovers page numbers from the text's own markers (for a .txt holding
-extracted text); ``pdf_blocks`` turns pages of lines into ``Block`` paragraphs and is
-used for real PDFs too, where pypdf gives the pages exactly.
+``pdf_blocks`` serves real PDFs (pages of styled lines from ``qa.ingestion.pdfread``) and
+.txt files holding extracted text (pages from ``qa.ingestion.pages.split_pages``).
 """
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from dataclasses import dataclass
 
 from qa.ingestion import cleaning
+from qa.ingestion.footnotes import Line, split_by_number, split_by_type
+from qa.ingestion.furniture import strip_furniture
 from qa.ingestion.layout import Block
+from qa.ingestion.pages import Page
 
-
-@dataclass(frozen=True)
-class Page:
-    """The lines of one page; ``label`` is its 1-based number as text, or "" if unknown."""
-
-    label: str
-    lines: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class _Chunk:
-    lines: tuple[str, ...]
-    after_footer: bool
-    footer: tuple[int, int] | None  # (page, total) of the footer that closes it
-
-
-def split_pages(raw: str) -> list[Page]:
-    """Split extracted text into pages using its markers and return them in order.
-
-    A footer "Page N of M" closes page N and the text after it starts page N+1; a line
-    beginning with a space starts a page. Pages between footers N and M are numbered
-    only when exactly M-N-1 markers lie between them; pages before the first footer are
-    counted back from it (never below 1), pages after the last one forward (never past M).
-    What the markers cannot settle gets label "". Footer lines are dropped.
-    """
-    chunks = _chunks(raw.split("\n"))
-    labels = _number(chunks)
-    return [Page(label, chunk.lines) for label, chunk in zip(labels, chunks)]
-
-
-def _chunks(lines: list[str]) -> list[_Chunk]:
-    chunks: list[_Chunk] = []
-    current: list[str] = []
-    after_footer = False
-
-    def close(footer: tuple[int, int] | None) -> None:
-        nonlocal current, after_footer
-        has_text = any(x.strip() and not cleaning.is_noise(x) for x in current)
-        if has_text or footer:
-            chunks.append(_Chunk(tuple(current), after_footer, footer))
-            after_footer = False
-        current = []
-
-    for line in lines:
-        footer = cleaning.FOOTER_RE.match(line)
-        if footer:
-            close((int(footer.group(1)), int(footer.group(2))))
-            after_footer = True
-        elif line.startswith(" ") and line.strip():
-            close(None)  # an empty chunk is dropped and keeps after_footer for this page
-            current.append(line)
-        else:
-            current.append(line)
-    close(None)
-    return chunks
-
-
-def _number(chunks: list[_Chunk]) -> list[str]:
-    labels = [""] * len(chunks)
-    footers = [i for i, c in enumerate(chunks) if c.footer]
-    if not footers:
-        return labels
-    for i in footers:
-        labels[i] = str(chunks[i].footer[0])
-    first = footers[0]
-    page = chunks[first].footer[0]
-    if page - first >= 1:
-        for i in range(first):
-            labels[i] = str(page - first + i)
-    for a, b in zip(footers, footers[1:]):
-        n, m = chunks[a].footer[0], chunks[b].footer[0]
-        if b - a == m - n:
-            for i in range(a + 1, b):
-                labels[i] = str(n + i - a)
-        elif b == a + 1:
-            labels[b] = ""  # the footers disagree with each other: no page between them
-        else:
-            labels[a + 1] = str(n + 1)  # text right after a footer; the rest stays unknown
-    last = footers[-1]
-    n, total = chunks[last].footer
-    rest = len(chunks) - last - 1
-    for i in range(last + 1, len(chunks)):
-        if i == last + 1 or n + rest <= total:
-            labels[i] = str(n + i - last)
-    return labels
+HEADING_SIZE = 1.12  # a short line this much larger than the body text is a heading
+PARAGRAPH_GAP = 1.45  # a gap between lines this much wider than usual starts a paragraph
 
 
 class _Builder:
@@ -145,32 +66,82 @@ def _compact(pages: list[tuple[int, str]]) -> tuple[tuple[int, str], ...]:
     return tuple(out)
 
 
+@dataclass(frozen=True)
+class _Context:
+    """What holds for the whole document while its pages are built."""
+
+    styled: bool
+    body_size: float
+    heading_sizes: tuple[float, ...]
+    spacing: float
+    levels: cleaning.HeadingLevels
+
+
 def pdf_blocks(pages: list[Page]) -> list[Block]:
     """Clean pages of PDF-extracted lines into paragraph blocks, in reading order.
 
-    Drops footers, classification banners and URL-only lines; re-flows wrapped lines;
-    joins hyphenated words; makes headings their own blocks (with levels for the section
-    path); moves recognised footnotes out of the body to the end of their page (or just
-    after the paragraph that runs on over the page break). Raises nothing.
+    Drops running heads and feet, page numbers, contents leaders, classification banners
+    and URL-only lines; re-flows wrapped lines; joins hyphenated words; makes headings
+    their own blocks (with levels for the section path) and figure or table captions
+    "caption" blocks; moves footnotes out of the body to the end of their page (or just
+    after the paragraph that runs on over the page break). Pages with type sizes tell
+    headings, footnotes and paragraphs apart by size and position. Raises nothing.
     """
-    cleaned = [[x.strip() for x in p.lines if x.strip() and not cleaning.is_noise(x)] for p in pages]
-    vocabulary = cleaning.vocabulary_of("\n".join("\n".join(lines) for lines in cleaned))
+    pages = strip_furniture(pages)
+    raw = [_lines(p) for p in pages]
+    vocabulary = cleaning.vocabulary_of("\n".join(x.text for lines in raw for x in lines))
+    cleaned = [[Line(cleaning.rejoin_inline(x.text, vocabulary), x.size, x.top) for x in lines] for lines in raw]
+    context = _context(cleaned, any(p.styles for p in pages))
     builder = _Builder(vocabulary)
     next_note = 1
     previous_text = ""
     for page, lines in zip(pages, cleaned):
-        body, notes, next_note = _split_footnotes(lines, next_note, previous_text)
-        previous_text = "\n".join(body)
-        width = cleaning.line_width(body)
-        _add_body(builder, body, page.label, width)
+        if context.styled:
+            body, notes = split_by_type(lines, context.body_size)
+        else:
+            body, notes, next_note = split_by_number(lines, next_note, previous_text)
+        previous_text = "\n".join(x.text for x in body)
+        _add_body(builder, body, page.label, context)
         builder.waiting.extend(
-            Block(_join(note, vocabulary), "footnote", 0, str(n), ((0, page.label),))
-            for n, note in notes
+            Block(_join(note, vocabulary), "footnote", 0, label, ((0, page.label),)) for label, note in notes
         )
         if not builder.text:
             builder.close()
     builder.close()
     return builder.blocks
+
+
+def _lines(page: Page) -> list[Line]:
+    out = []
+    for i, text in enumerate(page.lines):
+        if not text.strip() or cleaning.is_noise(text):
+            continue
+        text = " ".join(cleaning.drop_glued_urls(text).split())
+        if text:
+            style = page.styles[i] if page.styles else None
+            out.append(Line(text, style.size if style else 0.0, style.top if style else -1.0))
+    return out
+
+
+def _context(pages: list[list[Line]], styled: bool) -> _Context:
+    sizes = Counter()
+    for lines in pages:
+        for x in lines:
+            if x.size:
+                sizes[round(x.size * 2) / 2] += len(x.text)
+    body = sizes.most_common(1)[0][0] if sizes else 0.0
+    heads = sorted({round(x.size * 2) / 2 for lines in pages for x in lines if _sized_heading(x, body)}, reverse=True)
+    gaps = [b.top - a.top for lines in pages for a, b in zip(lines, lines[1:])
+            if a.top >= 0 and abs(a.size - body) < 0.3 and abs(b.size - body) < 0.3 and 0 < b.top - a.top < 0.1]
+    spacing = sorted(gaps)[len(gaps) // 2] if gaps else 0.0
+    return _Context(styled and body > 0, body, tuple(heads[:4]), spacing, cleaning.HeadingLevels())
+
+
+def _sized_heading(line: Line, body_size: float) -> bool:
+    return bool(
+        body_size and line.size >= HEADING_SIZE * body_size and len(line.text.split()) <= 20
+        and re.search(r"[A-Za-z]{2}", line.text) and not line.text.endswith(",")
+    )
 
 
 def _join(lines: list[str], vocabulary: frozenset[str]) -> str:
@@ -180,61 +151,66 @@ def _join(lines: list[str], vocabulary: frozenset[str]) -> str:
     return text
 
 
-def _split_footnotes(
-    lines: list[str], expected: int, previous_text: str
-) -> tuple[list[str], list[tuple[int, list[str]]], int]:
-    """Separate footnote lines from body lines; return (body, [(number, lines)], next number)."""
-    body: list[str] = []
-    notes: list[tuple[int, list[str]]] = []
-    in_note = False
-    for i, line in enumerate(lines):
-        number = cleaning.footnote_number(line)
-        context = previous_text + "\n" + "\n".join(lines[:i] + lines[i + 1 :])
-        if (
-            number is not None
-            and expected <= number <= expected + 2
-            and not cleaning.is_list_item(line)
-            and cleaning.has_reference(context, number)
-        ):
-            notes.append((number, [line]))
-            expected = number + 1
-            in_note = True
+def _add_body(builder: _Builder, lines: list[Line], page: str, context: _Context) -> None:
+    width = cleaning.line_width([x.text for x in lines])
+    i = 0
+    previous: Line | None = None
+    while i < len(lines):
+        line, text = lines[i], lines[i].text
+        following = lines[i + 1].text if i + 1 < len(lines) else ""
+        if context.styled and _sized_heading(line, context.body_size):
+            j = i + 1
+            while j < len(lines) and j - i < 4 and abs(lines[j].size - line.size) < 0.3 and _sized_heading(
+                    lines[j], context.body_size):
+                j += 1
+            title = " ".join(x.text for x in lines[i:j])
+            size = round(line.size * 2) / 2
+            level = context.heading_sizes.index(size) + 1 if size in context.heading_sizes else len(context.heading_sizes)
+            builder.heading(title, level, title[:120], page)
+            i, previous = j, None
             continue
-        if in_note:
-            last = notes[-1][1][-1]
-            stop = cleaning.ends_sentence(last) and len(line) <= 100
-            if not stop and cleaning.heading(line) is None:
-                notes[-1][1].append(line)
-                continue
-            in_note = False
-        body.append(line)
-    return body, notes, expected
-
-
-def _add_body(builder: _Builder, lines: list[str], page: str, width: int) -> None:
-    pillar_open = False
-    for i, line in enumerate(lines):
-        if pillar_open:
-            builder.add_line(line, page)
-            if not cleaning.heading_continues(pillar_open[1], line):
-                builder.close("heading", *pillar_open)
-                pillar_open = False
-            continue
-        found = cleaning.heading(line)
-        following = lines[i + 1] if i + 1 < len(lines) else ""
-        if found is None and cleaning.is_minor_heading(line, builder.last_line if builder.text else "", following):
-            found = (2, line)
-        if found:
-            if cleaning.heading_continues(found[1], line):
-                builder.close()
-                builder.add_line(line, page)
-                pillar_open = found
-            else:
-                builder.heading(line, found[0], found[1], page)
-            continue
-        previous = builder.last_line if builder.text else ""
-        if builder.text and cleaning.starts_paragraph(line, previous, width):
+        if cleaning.is_caption(text):
             builder.close()
-        builder.add_line(line, page)
-    if pillar_open:
-        builder.close("heading", *pillar_open)
+            builder.add_line(text, page)
+            j = i + 1
+            while (j < len(lines) and j - i < 4 and not cleaning.ends_sentence(lines[j - 1].text)
+                   and not cleaning.starts_paragraph(lines[j].text, lines[j - 1].text, width)
+                   and _same_size(lines[j], line)):
+                builder.add_line(lines[j].text, page)
+                j += 1
+            builder.close("caption")
+            i, previous = j, None
+            continue
+        found = cleaning.heading(text, numbered_titles=context.styled)
+        if found is None and cleaning.is_minor_heading(text, builder.last_line if builder.text else "", following):
+            found = ("minor", text)
+        if found:
+            style, label = found
+            builder.close()
+            builder.add_line(text, page)
+            if style.startswith("keyword") and cleaning.heading_wraps(text, following, width):
+                builder.add_line(following, page)
+                i += 1
+            builder.close("heading", len(context.heading_sizes) + context.levels.level(style), label)
+            i, previous = i + 1, None
+            continue
+        if builder.text and _new_paragraph(line, previous, builder.last_line, width, context):
+            builder.close()
+        builder.add_line(text, page)
+        i, previous = i + 1, line
+
+
+def _same_size(a: Line, b: Line) -> bool:
+    return not a.size or not b.size or abs(a.size - b.size) < 0.3
+
+
+def _new_paragraph(line: Line, previous: Line | None, last_text: str, width: int, context: _Context) -> bool:
+    if cleaning.is_list_item(line.text):
+        return True
+    if previous is not None and context.spacing and line.top >= 0 and previous.top >= 0:
+        if not _same_size(line, previous) and abs(line.size - previous.size) >= 1:
+            return True
+        gap = line.top - previous.top
+        if 0 < gap < 0.2 and gap > PARAGRAPH_GAP * context.spacing:
+            return True
+    return cleaning.starts_paragraph(line.text, last_text, width)

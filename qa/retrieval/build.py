@@ -56,10 +56,11 @@ class IngestReport:
 
 
 def corpus_files(corpus_dir: Path) -> list[Path]:
-    """Every visible regular file in ``corpus_dir`` (what the fingerprint covers, as load_corpus reads)."""
+    """Every visible regular file in ``corpus_dir`` and its ``.qaignore`` (what the fingerprint
+    covers, as load_corpus reads)."""
     if not corpus_dir.is_dir():
         raise QAError(f"corpus folder {corpus_dir} does not exist")
-    return sorted(p for p in corpus_dir.iterdir() if p.is_file() and not p.name.startswith("."))
+    return sorted(p for p in corpus_dir.iterdir() if p.is_file() and (not p.name.startswith(".") or p.name == ".qaignore"))
 
 
 def corpus_fingerprint(corpus_dir: Path, settings: IndexSettings, model_name: str) -> str:

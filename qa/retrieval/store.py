@@ -30,7 +30,7 @@ from qa.retrieval.bm25 import BM25Index, BM25Params
 from qa.types import Chunk, Document, IndexStateError, Link, Span
 from qa.version import __version__
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: documents carry captions and primacy
 MANIFEST = "manifest.json"
 _ARRAYS = ("bm25_data", "bm25_indices", "bm25_indptr", "chunk_vectors", "sentence_vectors", "sentence_ptr")
 REBUILD = "run `qa ingest` to rebuild it"
@@ -75,7 +75,7 @@ def document_to_json(doc: Document) -> dict:
 
 def document_from_json(row: dict) -> Document:
     row = dict(row)
-    for key in ("pages", "sections", "footnotes"):
+    for key in ("pages", "sections", "footnotes", "captions"):
         row[key] = tuple(Span(**s) for s in row.get(key, ()))
     row["links"] = tuple(Link(**s) for s in row.get("links", ()))
     return Document(**row)

