@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from qa.evaluation.gold import evidence_recall_at_k, load_gold, normalise_answer
+from qa.evaluation.answer_metrics import normalise_answer
+from qa.evaluation.gold import evidence_recall_at_k, load_gold
 from qa.types import Chunk, QAError
 
 ROOT = Path(__file__).resolve().parent.parent
