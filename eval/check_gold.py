@@ -9,6 +9,9 @@ Checks, per line:
   * every evidence quote occurs in one of the line's documents after collapsing
     whitespace runs to a single space (in both quote and document text)
   * every answer string occurs (case-insensitively) in at least one evidence quote
+Across lines:
+  * no evidence crosses the split: an evidence quote of a "tune" question never overlaps
+    (same document, a character in common) an evidence quote of a "report" question
 Warnings (do not fail the run): quote length outside 8-40 words, quote containing
 a non-breaking space, link/emphasis syntax, a page footer or a URL, or a quote that
 only matches when a non-breaking space in the document is treated as a space.
@@ -139,6 +142,34 @@ def check_line(rec: dict, docs: dict) -> tuple[list[str], list[str]]:
     return errors, warnings
 
 
+def evidence_places(rec: dict, docs: dict) -> list[tuple[str, int, int]]:
+    """Every (doc id, start, end) of each evidence quote in the normalised text of its documents."""
+    places = []
+    for quote in rec.get("evidence", []):
+        nq = norm(quote)
+        for d in rec.get("docs", []):
+            text = docs[d][0] if d in docs else ""
+            i = text.find(nq) if nq else -1
+            while i >= 0:
+                places.append((d, i, i + len(nq)))
+                i = text.find(nq, i + 1)
+    return places
+
+
+def split_leaks(records: list[dict], docs: dict) -> list[str]:
+    """One message per (tune, report) pair of questions whose evidence overlaps: a leak."""
+    placed = [(r["id"], r["split"], evidence_places(r, docs)) for r in records]
+    leaks = []
+    for tid, tsplit, tplaces in placed:
+        for rid, rsplit, rplaces in placed:
+            if tsplit != "tune" or rsplit != "report":
+                continue
+            shared = sorted({d for d, s, e in tplaces for d2, s2, e2 in rplaces if d == d2 and s < e2 and s2 < e})
+            if shared:
+                leaks.append(f"report question {rid} reuses evidence of tuning question {tid} (in {', '.join(shared)})")
+    return leaks
+
+
 def main() -> int:
     path = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "eval" / "questions.jsonl"
     docs = load_docs()
@@ -172,7 +203,10 @@ def main() -> int:
         if not errors:
             records.append(rec)
 
-    print(f"\n{len(records)} valid lines, {n_bad} failing, {n_warn} with warnings")
+    leaks = split_leaks(records, docs)
+    for leak in leaks:
+        print(f"ERROR: {leak}")
+    print(f"\n{len(records)} valid lines, {n_bad} failing, {n_warn} with warnings, {len(leaks)} split leaks")
     split = Counter(r["split"] for r in records)
     print("\nby split:", dict(sorted(split.items())))
     types = sorted({r["type"] for r in records})
@@ -188,7 +222,7 @@ def main() -> int:
         print(f"  {d:28s} {len(rs):4d} {tune:4d} {len(rs) - tune:4d}")
     multi = sum(len(r["docs"]) > 1 for r in records)
     print(f"\nitems with evidence from 2+ docs: {multi}")
-    return 1 if n_bad else 0
+    return 1 if n_bad or leaks else 0
 
 
 if __name__ == "__main__":

@@ -36,6 +36,13 @@ class QueryError(QAError):
     """A query that cannot be searched (empty, too long, nothing searchable in it)."""
 
 
+class SettingsError(QAError, ValueError):
+    """A setting or command-line option out of range; the message names it and the allowed values.
+
+    Also a ValueError, the usual type for a bad argument, so callers catching that still work.
+    """
+
+
 @dataclass(frozen=True)
 class Span:
     """A half-open character range ``[start, end)`` of a document's text with a label.

@@ -101,11 +101,17 @@ def test_primary_source_cited_first_when_the_article_quotes_it(real_index):
 
 @pytest.mark.slow
 def test_every_answer_and_citation_is_verbatim_at_its_offsets(real_index):
-    """Property over every gold question plus bad and odd ones."""
+    """Property over every gold question plus bad and odd ones.
+
+    Quotes are checked against the documents loaded afresh from corpus/ (not the index's copy
+    the answer was sliced from), and the answer must be its own first citation.
+    """
     from qa.answers.answer import answer_question
+    from qa.ingestion.loaders import load_corpus
 
     retriever, finder = real_index
-    docs = retriever.data.documents
+    docs = {d.doc_id: d for d in load_corpus(ROOT / "corpus")[0]}
+    assert docs.keys() == retriever.data.documents.keys()
     questions = [json.loads(line)["question"] for line in (ROOT / "eval" / "questions.jsonl").read_text().splitlines()]
     questions += ["the of and", "MTCR", "SPD-5", "¿Qué son los Acuerdos Artemis?", "🚀 space", "$469"]
     answered = 0
@@ -118,6 +124,10 @@ def test_every_answer_and_citation_is_verbatim_at_its_offsets(real_index):
             if a.short:
                 assert docs[a.doc_id].text[a.short_start:a.short_end] == a.short
                 assert a.start <= a.short_start < a.short_end <= a.end
+            first = ans.citations[0]
+            assert (first.n, first.doc_id, first.start, first.end, first.quote) == (1, a.doc_id, a.start, a.end, a.text)
+        else:
+            assert ans.abstained and ans.citations == ()
         for c in ans.citations:
             assert docs[c.doc_id].text[c.start:c.end] == c.quote
         for h in ans.passages:

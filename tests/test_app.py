@@ -119,7 +119,10 @@ def test_hostile_document_renders_as_text(site):
     at = page("Ask")
     at.text_input[0].input("<script>alert(1)</script> lunar gateways [x](http://evil.example)")
     at.button[0].click().run()
-    assert "<script>alert" not in markdown(at)
+    assert not at.exception and not at.error, (at.exception, at.error)
+    body = markdown(at)
+    assert "<script>alert" not in body
+    assert "The corpus does not answer this." in body or "[1]" in body   # the question was really answered
 
 
 def test_evaluate_page_runs_the_gold_set(site):

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from qa.evaluation.gold import evidence_recall_at_k, load_gold, normalise_answer
+from qa.evaluation.answer_metrics import normalise_answer
+from qa.evaluation.gold import evidence_recall_at_k, load_gold
 from qa.types import Chunk, QAError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,7 +98,8 @@ def test_eval_json_end_to_end(real_index, tmp_path, capsys, monkeypatch):
     for mode in s["modes"].values():
         assert set(mode) == {"recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10"}
         assert 0 <= mode["recall@1"] <= mode["recall@5"] <= mode["recall@10"] <= 1
-    assert set(s["answers"]) == {"hit_rate", "citation_precision", "abstain_precision", "abstain_recall"}
+    assert set(s["answers"]) == {"hit_rate", "citation_precision", "abstain_precision", "abstain_recall",
+                                 "calibration_error"}
     assert s["latency_ms"]["p95"] >= s["latency_ms"]["mean"] * 0.5 > 0
     assert s["modes"]["hybrid"]["recall@10"] > 0.6
     files = write_report(tmp_path / "report", result, "test")

@@ -300,9 +300,27 @@ def test_damaged_pdfs_give_a_document_or_a_load_error(tmp_path, cut, flip):
     path = tmp_path / "damaged.pdf"
     path.write_bytes(bytes(data[: max(cut, 10)]) if flip % 2 else bytes(data))
     try:
-        load_file(path)
-    except LoadError:
-        pass
+        doc = load_file(path)
+    except LoadError as exc:
+        assert "damaged.pdf" in str(exc) and exc.problem
+    else:  # a byte the reader could live with: still a whole, well-formed document
+        assert doc.text.strip() and doc.source_format == "pdf"
+        assert tiling_problem(doc.sections, len(doc.text)) == ""
+        assert tiling_problem(doc.pages, len(doc.text)) == ""
+
+
+@pytest.mark.parametrize("limit, loads", [("1", False), ("2", True), ("0.5", False), ("not a number", True)])
+def test_qa_max_file_mb_sets_the_size_limit(tmp_path, monkeypatch, limit, loads):
+    """A 1.5 MB text file against QA_MAX_FILE_MB; an unreadable value keeps the 25 MB default."""
+    path = tmp_path / "big.txt"
+    path.write_text(("Space diplomacy line of effort. " * 32 + "\n\n") * 1536, encoding="utf-8")
+    assert 1.4 * 2**20 < path.stat().st_size < 1.6 * 2**20
+    monkeypatch.setenv("QA_MAX_FILE_MB", limit)
+    if loads:
+        assert load_file(path).text.startswith("Space diplomacy")
+    else:
+        with pytest.raises(LoadError, match=rf"big.txt: file is 1.5 MB, over the {limit} MB limit.*QA_MAX_FILE_MB"):
+            load_file(path)
 
 
 def test_catalog_entry_wins(tmp_path):

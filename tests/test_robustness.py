@@ -75,16 +75,25 @@ def test_ingest_fails_only_when_nothing_could_be_indexed(tmp_path, capsys):
     assert "no document could be indexed" in err and "2 files failed" in err
 
 
-@pytest.mark.parametrize("query", ["the of and is", "MTCR", "¿Qué son los Acuerdos Artemis?", "宇宙外交",
-                                   "space\x00\x07 diplomacy\x1b[31m", "  Artemis   Accords  \n"])
-def test_odd_queries_get_sensible_results(real_index, query):
+@pytest.mark.parametrize("query, expected", [
+    ("the of and is", None),                      # no evidence at all: refused
+    ("¿Qué son los Acuerdos Artemis?", None),      # another language: the model is English-only, refused
+    ("宇宙外交", None),
+    ("MTCR", "MTCR"),                               # answered with a sentence holding the term
+    ("space\x00\x07 diplomacy\x1b[31m", "diplomacy"),
+    ("  Artemis   Accords  \n", "Artemis Accords"),
+])
+def test_odd_queries_get_sensible_results(real_index, query, expected):
+    """Passages always come back; the answer abstains when the evidence is weak, else quotes the terms."""
     from qa.answers.answer import answer_question
 
     retriever, finder = real_index
-    hits = retriever.search(query)
-    assert hits
+    assert retriever.search(query)
     ans = answer_question(retriever, finder, query)
-    assert ans.abstained or ans.answer.text
+    if expected is None:
+        assert ans.abstained and ans.answer is None and ans.citations == () and ans.passages, ans.confidence
+    else:
+        assert not ans.abstained and expected in ans.answer.text, ans.confidence
 
 
 @pytest.mark.parametrize("query, message", [("", "empty"), ("   \n\t", "empty"), ("x" * 10_000, "limit"),
@@ -160,6 +169,8 @@ def test_reader_during_rebuild_sees_a_whole_index(tmp_path, encoder):
     errors, counts = [], set()
     stop = threading.Event()
 
+    first_load = threading.Event()
+
     def reader():
         while not stop.is_set():
             try:
@@ -168,9 +179,11 @@ def test_reader_during_rebuild_sees_a_whole_index(tmp_path, encoder):
                 assert len(data.chunks) == data.chunk_vectors.shape[0]
             except Exception as exc:  # noqa: BLE001 - any failure is what this test looks for
                 errors.append(exc)
+            first_load.set()
 
     thread = threading.Thread(target=reader)
     thread.start()
+    assert first_load.wait(timeout=120), "the reader never loaded the index"
     try:
         for i in range(3):
             (corpus / f"extra-{i}.txt").write_text(f"Extra {i}\n\n" + GOOD.replace("Moon", f"Moon {i}"), encoding="utf-8")
@@ -179,7 +192,9 @@ def test_reader_during_rebuild_sees_a_whole_index(tmp_path, encoder):
         stop.set()
         thread.join()
     assert not errors, errors[:3]
-    assert counts <= {1, 2, 3, 4}
+    # the reader loaded the first index before any rebuild, and only ever whole generations
+    assert 1 in counts and counts <= {1, 2, 3, 4}, counts
+    assert len(load_index(index).documents) == 4
 
 
 @pytest.mark.parametrize("damage", ["truncate", "delete", "edit", "model"])

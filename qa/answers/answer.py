@@ -19,7 +19,7 @@ from qa.answers.short import short_answer, wanted_type
 from qa.retrieval.retriever import Retriever, SearchSettings, clean_query
 from qa.retrieval.tokenize import tokenize
 from qa.tuning import ANSWER_DEFAULTS
-from qa.types import Answer, AnswerSpan, Hit
+from qa.types import Answer, AnswerSpan, Hit, SettingsError
 
 ABSTAIN_TEXT = "The corpus does not answer this."
 CITATION_DEPTH = 10  # passages searched for other documents that carry the answer's sentence
@@ -38,11 +38,11 @@ class AnswerSettings:
 
     def __post_init__(self) -> None:
         if not 1 <= self.passages <= 50:
-            raise ValueError(f"passages must be between 1 and 50, got {self.passages}")
+            raise SettingsError(f"passages must be between 1 and 50, got {self.passages}")
         if not 0 <= self.dense_weight <= 1:
-            raise ValueError(f"dense_weight must be between 0 and 1, got {self.dense_weight}")
+            raise SettingsError(f"dense_weight must be between 0 and 1, got {self.dense_weight}")
         if not 0 <= self.abstain_threshold <= 1:
-            raise ValueError(f"abstain_threshold must be between 0 and 1, got {self.abstain_threshold}")
+            raise SettingsError(f"abstain_threshold must be between 0 and 1, got {self.abstain_threshold}")
 
 
 # --- scoring ------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from qa.cli.common import add_common, open_index, progress_bar
+from qa.types import SettingsError
 
 DEFAULT_GOLD = "eval/questions.jsonl"
 
@@ -40,7 +41,7 @@ def _modes(args) -> tuple[str, ...]:
     modes = tuple(m.strip() for m in args.modes.split(",") if m.strip())
     bad = [m for m in modes if m not in ("bm25", "dense", "hybrid")]
     if bad or not modes:
-        raise ValueError(f"--modes takes bm25, dense and/or hybrid, got {args.modes!r}")
+        raise SettingsError(f"--modes takes bm25, dense and/or hybrid, got {args.modes!r}")
     return modes
 
 
@@ -49,12 +50,14 @@ def cmd_eval(args) -> int:
         return _eval_beir(args)
     from qa.evaluation.gold import evaluate_gold, load_gold
 
+    if args.k < 1:
+        raise SettingsError(f"--k must be at least 1, got {args.k}")
     split = args.split or ("tune" if args.sweep else "report")
     if split not in ("tune", "report", "all"):
-        raise ValueError(f"--split for a gold set is tune, report or all, got {split!r}")
+        raise SettingsError(f"--split for a gold set is tune, report or all, got {split!r}")
     questions = [q for q in load_gold(Path(args.questions)) if split == "all" or q.split == split]
     if not questions:
-        raise ValueError(f"{args.questions} has no questions in split {split!r}")
+        raise SettingsError(f"{args.questions} has no questions in split {split!r}")
     retriever = open_index(args).retriever
     if args.sweep:
         return _sweep_gold(args, retriever, questions)

@@ -21,12 +21,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``qa`` console script; returns the exit status."""
+    """Entry point of the ``qa`` console script; returns the exit status.
+
+    The project's own errors (``QAError`` and its subclasses: bad input, bad settings, a stale
+    index) print one line and return 2. Anything else is a bug and propagates with its traceback
+    (exit status 1 from the interpreter), so it is never mistaken for a handled bad input.
+    """
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     args = build_parser().parse_args(argv)
     try:
         return HANDLERS[args.command](args)
-    except (QAError, ValueError) as exc:
+    except QAError as exc:
         print(f"qa {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.ingestion.chunking import split_sentences
-from qa.types import Chunk, Document
+from qa.types import Chunk, Document, SettingsError
 
 TARGETS = {"bm25_speedup": 50.0, "ask_over_encode": 1.5, "ingest_ratio": 0.85}
 ENCODED_SAMPLE = 512
@@ -271,9 +271,9 @@ def run_bench(sizes: list[int], n_queries: int = 50, corpus_dir: Path = Path("co
 
 def cmd_bench(args) -> int:
     """Run the benchmark and print JSON or a table."""
-    sizes = [int(s) for s in str(args.sizes).split(",") if s.strip()]
+    sizes = [int(s) if s.strip().isdigit() else 0 for s in str(args.sizes).split(",") if s.strip()]
     if not sizes or min(sizes) < 20:
-        raise ValueError("--sizes takes passage counts of at least 20, e.g. 1000,100000")
+        raise SettingsError("--sizes takes passage counts of at least 20, e.g. 1000,100000")
     result = run_bench(sizes, args.queries)
     if args.out:
         Path(args.out).write_text(json.dumps(result, indent=2), encoding="utf-8")

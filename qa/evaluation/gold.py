@@ -4,14 +4,14 @@ A passage is relevant to a question when its character span overlaps the span of
 question's evidence quotes, located in the documents with the citation lookup; judgements
 therefore survive any change of chunking. Recall@k is the share of a question's evidence quotes
 that the top k passages cover; MRR@10 and nDCG@10 use passage relevance (qa.evaluation.metrics).
+Answers are measured with qa.evaluation.answer_metrics: a citation is relevant only when its own
+quote overlaps an evidence quote's span (not when it merely sits in a passage that holds evidence).
 """
 
 from __future__ import annotations
 
 import json
-import re
 import time
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +19,14 @@ import numpy as np
 
 from qa.answers.answer import AnswerSettings, answer_question
 from qa.answers.quotes import QuoteFinder
+from qa.evaluation.answer_metrics import (
+    citation_precision,
+    expected_calibration_error,
+    hit_rate,
+    is_hit,
+    refusal_precision_recall,
+    relevant_citations,
+)
 from qa.evaluation.metrics import evaluate_run
 from qa.retrieval.retriever import Retriever, SearchSettings
 from qa.types import Answer, QAError
@@ -48,8 +56,12 @@ def load_gold(path: Path) -> list[GoldQuestion]:
     """Read a gold JSONL file; raises QAError naming the file, line and field at fault."""
     if not path.is_file():
         raise QAError(f"gold question file {path} does not exist")
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise QAError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     out, seen = [], set()
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for n, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         where = f"{path}, line {n}"
@@ -105,12 +117,6 @@ def evidence_recall_at_k(ranked_chunks: list, evidence: list[list[tuple[str, int
     return sum(any(_overlaps(c, places) for c in top) for places in evidence) / len(evidence)
 
 
-def normalise_answer(text: str) -> str:
-    """Lower case, NFKC, straight quotes, words separated by single spaces, no punctuation."""
-    text = unicodedata.normalize("NFKC", text).lower().replace("’", "'")
-    return " ".join(re.sub(r"[^\w$%'.-]+", " ", text).replace(". ", " ").split()).strip(" .")
-
-
 @dataclass(frozen=True)
 class QuestionResult:
     """Per-question outcome, for the report's table."""
@@ -126,6 +132,7 @@ class QuestionResult:
     citations: int
     relevant_citations: int
     latency_ms: float
+    confidence: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -188,44 +195,41 @@ def evaluate_gold(
 
 
 def _answer_metrics(retriever, finder, questions, located, base, answer_settings, per_mode_rows, progress=None):
-    hit_flags, cited, relevant_cited, latencies, rows = [], 0, 0, [], []
-    abstained_on, unanswerable = [], [q for q in questions if not q.answerable]
+    """Ask every question (hybrid) and measure the answers with qa.evaluation.answer_metrics."""
+    latencies, rows = [], []
     settings = SearchSettings(**{**base.__dict__, "mode": "hybrid", "k": max(base.k, answer_settings.passages)})
     for n, q in enumerate(questions, start=1):
         t = time.perf_counter()
         ans: Answer = answer_question(retriever, finder, q.question, settings, answer_settings)
         latencies.append((time.perf_counter() - t) * 1000)
-        places = [p for quote in located[q.id] for p in quote]
-        relevant = [c for c in retriever.data.chunks if _overlaps(c, places)]
-        n_rel = sum(any(c.doc_id == cit.doc_id and c.start < cit.end and cit.start < c.end for c in relevant)
-                    for cit in ans.citations)
-        cited += len(ans.citations)
-        relevant_cited += n_rel
-        hit = None
-        if q.answerable:
-            text = normalise_answer(ans.answer.text) if ans.answer else ""
-            hit = bool(ans.answer) and any(normalise_answer(a) in text for a in q.answers)
-            hit_flags.append(hit)
-        if ans.abstained:
-            abstained_on.append(q)
+        evidence = [p for quote in located[q.id] for p in quote]
+        n_rel = relevant_citations([(c.doc_id, c.start, c.end) for c in ans.citations], evidence)
+        text = ans.answer.text if ans.answer else ""
         recalls = {m: per_mode_rows[m][0].get(q.id, {}).get(10) for m in per_mode_rows}
         firsts = {m: per_mode_rows[m][1].get(q.id) for m in per_mode_rows}
         rows.append(QuestionResult(id=q.id, split=q.split, answerable=q.answerable, recall=recalls,
-                                   first_relevant=firsts, abstained=ans.abstained,
-                                   answer=ans.answer.text if ans.answer else "", hit=hit,
+                                   first_relevant=firsts, abstained=ans.abstained, answer=text,
+                                   hit=is_hit(text, q.answers) if q.answerable else None,
                                    citations=len(ans.citations), relevant_citations=n_rel,
-                                   latency_ms=latencies[-1]))
+                                   latency_ms=latencies[-1], confidence=ans.confidence))
         if progress:
             progress(n, len(questions))
-    correct_abstentions = sum(not q.answerable for q in abstained_on)
-    summary = {
-        "hit_rate": _mean(hit_flags),
-        "citation_precision": relevant_cited / cited if cited else 0.0,
-        "abstain_precision": correct_abstentions / len(abstained_on) if abstained_on else 0.0,
-        "abstain_recall": correct_abstentions / len(unanswerable) if unanswerable else 0.0,
-    }
     latency = {"mean": float(np.mean(latencies)), "p95": float(np.percentile(latencies, 95))} if latencies else {}
-    return summary, latency, rows
+    return summarise_answers(rows), latency, rows
+
+
+def summarise_answers(rows) -> dict:
+    """The ``answers`` block of the summary from per-question rows (see answer_metrics)."""
+    precision, recall = refusal_precision_recall([r.abstained for r in rows], [r.answerable for r in rows])
+    shown = [r for r in rows if not r.abstained]
+    return {
+        "hit_rate": hit_rate([bool(r.hit) for r in rows if r.answerable]),
+        "citation_precision": citation_precision([(r.relevant_citations, r.citations) for r in rows]),
+        "abstain_precision": precision,
+        "abstain_recall": recall,
+        "calibration_error": expected_calibration_error([r.confidence for r in shown],
+                                                        [bool(r.hit) for r in shown]),
+    }
 
 
 def _mean(values) -> float:

@@ -10,12 +10,8 @@ from dataclasses import dataclass
 
 from qa.answers.answer import AnswerSettings, answer_question
 from qa.answers.quotes import QuoteFinder
-from qa.evaluation.gold import (
-    GoldQuestion,
-    _overlaps,
-    locate_evidence,
-    normalise_answer,
-)
+from qa.evaluation.answer_metrics import is_hit
+from qa.evaluation.gold import GoldQuestion, _overlaps, locate_evidence
 from qa.evaluation.metrics import evaluate_run
 from qa.retrieval.retriever import Retriever, SearchSettings
 
@@ -82,8 +78,7 @@ def sweep_answers(retriever: Retriever, questions: list[GoldQuestion], search: S
             outcomes = []
             for q in questions:
                 ans = answer_question(retriever, finder, q.question, search, settings)
-                text = normalise_answer(ans.answer.text) if ans.answer else ""
-                hit = q.answerable and any(normalise_answer(a) in text for a in q.answers)
+                hit = q.answerable and is_hit(ans.answer.text if ans.answer else "", q.answers)
                 outcomes.append((ans.confidence, q.answerable, hit))
             scores = [sum((h and c >= t) or (not a and c < t) for c, a, h in outcomes) / len(outcomes)
                       for t in THRESHOLDS]

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from qa.types import Chunk, Document, Span
+from qa.types import Chunk, Document, SettingsError, Span
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 
@@ -38,9 +38,9 @@ class ChunkSettings:
 
     def __post_init__(self) -> None:
         if not 16 <= self.max_tokens <= 8192:
-            raise ValueError(f"chunk max_tokens must be between 16 and 8192, got {self.max_tokens}")
+            raise SettingsError(f"chunk max_tokens must be between 16 and 8192, got {self.max_tokens}")
         if not 0 <= self.overlap_sentences <= 5:
-            raise ValueError(f"chunk overlap_sentences must be between 0 and 5, got {self.overlap_sentences}")
+            raise SettingsError(f"chunk overlap_sentences must be between 0 and 5, got {self.overlap_sentences}")
 
 
 def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:

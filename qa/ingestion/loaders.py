@@ -64,7 +64,7 @@ def load_file_with_warnings(path: Path, entry: CatalogEntry | None = None) -> tu
     try:
         size = path.stat().st_size
         if size > max_file_bytes():
-            raise LoadError(str(path), f"file is {size / 2**20:.1f} MB, over the {max_file_bytes() / 2**20:.0f} MB limit",
+            raise LoadError(str(path), f"file is {size / 2**20:.1f} MB, over the {max_file_bytes() / 2**20:g} MB limit",
                             "split it into smaller files, or raise the limit with QA_MAX_FILE_MB")
         data = path.read_bytes()
     except OSError as exc:

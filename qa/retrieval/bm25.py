@@ -21,6 +21,8 @@ from typing import Iterable
 import numpy as np
 from scipy import sparse
 
+from qa.types import SettingsError
+
 
 @dataclass(frozen=True)
 class BM25Params:
@@ -32,11 +34,11 @@ class BM25Params:
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.k1) and self.k1 >= 0):
-            raise ValueError(f"bm25 k1 must be a number >= 0, got {self.k1}")
+            raise SettingsError(f"bm25 k1 must be a number >= 0, got {self.k1}")
         if not 0 <= self.b <= 1:
-            raise ValueError(f"bm25 b must be between 0 and 1, got {self.b}")
+            raise SettingsError(f"bm25 b must be between 0 and 1, got {self.b}")
         if not (math.isfinite(self.epsilon) and self.epsilon >= 0):
-            raise ValueError(f"bm25 epsilon must be a number >= 0, got {self.epsilon}")
+            raise SettingsError(f"bm25 epsilon must be a number >= 0, got {self.epsilon}")
 
 
 @dataclass(frozen=True)

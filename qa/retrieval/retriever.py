@@ -12,7 +12,7 @@ from qa.retrieval.fusion import convex, min_max, ranked, rrf
 from qa.retrieval.store import IndexData
 from qa.retrieval.tokenize import tokenize
 from qa.tuning import DEFAULT_FUSION
-from qa.types import Hit, QueryError
+from qa.types import Hit, QueryError, SettingsError
 
 MODES = ("bm25", "dense", "hybrid")
 FUSIONS = ("rrf", "convex")
@@ -34,17 +34,17 @@ class SearchSettings:
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
-            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {self.mode!r}")
+            raise SettingsError(f"mode must be one of {', '.join(MODES)}, got {self.mode!r}")
         if self.fusion not in FUSIONS:
-            raise ValueError(f"fusion must be one of {', '.join(FUSIONS)}, got {self.fusion!r}")
+            raise SettingsError(f"fusion must be one of {', '.join(FUSIONS)}, got {self.fusion!r}")
         if not 1 <= self.k <= 1000:
-            raise ValueError(f"k must be between 1 and 1000, got {self.k}")
+            raise SettingsError(f"k must be between 1 and 1000, got {self.k}")
         if self.depth < self.k:
-            raise ValueError(f"depth ({self.depth}) must be at least k ({self.k})")
+            raise SettingsError(f"depth ({self.depth}) must be at least k ({self.k})")
         if self.rrf_k < 0:
-            raise ValueError(f"rrf_k must be >= 0, got {self.rrf_k}")
+            raise SettingsError(f"rrf_k must be >= 0, got {self.rrf_k}")
         if not 0 <= self.dense_weight <= 1:
-            raise ValueError(f"dense_weight must be between 0 and 1, got {self.dense_weight}")
+            raise SettingsError(f"dense_weight must be between 0 and 1, got {self.dense_weight}")
 
 
 def clean_query(query: str) -> str:

@@ -1,0 +1,94 @@
+"""Answer metrics (qa/evaluation/answer_metrics.py) against values worked out by hand."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.evaluation.answer_metrics import (
+    calibration_bin,
+    citation_precision,
+    expected_calibration_error,
+    hit_rate,
+    is_hit,
+    overlaps,
+    refusal_precision_recall,
+    relevant_citations,
+)
+
+
+def test_is_hit_needs_a_gold_answer_inside_the_quote():
+    quote = "In March 2022, the Republic of Singapore signed the Artemis Accords."
+    assert is_hit(quote, ["March 2022"])
+    assert is_hit(quote, ["1999", "march  2022"])           # any gold answer; case and spacing ignored
+    assert not is_hit(quote, ["April 2022"])
+    assert not is_hit(None, ["March 2022"]) and not is_hit("", ["March 2022"])   # abstained
+    assert not is_hit(quote, [])                             # nothing to hit
+    assert not is_hit(quote, ["  "])                          # an empty gold answer hits nothing
+
+
+def test_overlap_shares_a_character_of_the_same_document():
+    assert overlaps(("a", 0, 10), ("a", 9, 20))
+    assert not overlaps(("a", 0, 10), ("a", 10, 20))          # touching is not overlapping
+    assert not overlaps(("a", 0, 10), ("b", 0, 10))
+    assert overlaps(("a", 5, 6), ("a", 0, 100))
+
+
+def test_relevant_citations_compare_the_quote_with_the_evidence_span():
+    evidence = [("fw", 100, 200), ("wh", 0, 50)]
+    cited = [("fw", 150, 250),   # overlaps the first evidence span
+             ("fw", 200, 300),   # starts where the evidence ends: not relevant
+             ("wh", 40, 45),     # inside the second
+             ("ivlp", 100, 200)]  # right offsets, wrong document
+    assert relevant_citations(cited, evidence) == 2
+    assert relevant_citations(cited, []) == 0
+    assert relevant_citations([], evidence) == 0
+
+
+def test_citation_precision_is_micro_averaged():
+    # (relevant, cited): 2 of 3, 0 of 1 (an answered unanswerable question), 1 of 1, nothing cited
+    assert citation_precision([(2, 3), (0, 1), (1, 1), (0, 0)]) == 3 / 5
+    assert citation_precision([(0, 0)]) == 0.0
+    assert citation_precision([]) == 0.0
+
+
+def test_hit_rate():
+    assert hit_rate([True, False, True, True]) == 3 / 4
+    assert hit_rate([False]) == 0.0
+    assert hit_rate([]) == 0.0
+
+
+def test_refusal_precision_and_recall_by_hand():
+    # six questions: answerable A A A, unanswerable U U U
+    answerable = [True, True, True, False, False, False]
+    abstained = [True, False, False, True, True, False]   # one wrong refusal, two right, one missed
+    assert refusal_precision_recall(abstained, answerable) == (2 / 3, 2 / 3)
+    assert refusal_precision_recall([False] * 6, answerable) == (0.0, 0.0)     # never refuses
+    assert refusal_precision_recall([True] * 6, answerable) == (3 / 6, 3 / 3)  # always refuses
+    assert refusal_precision_recall([True, False], [True, True]) == (0.0, 0.0)  # nothing unanswerable
+    with pytest.raises(ValueError, match="2 abstention flags for 3"):
+        refusal_precision_recall([True, False], [True, True, False])
+
+
+@pytest.mark.parametrize("confidence, expected", [(0.0, 0), (0.05, 0), (0.1, 1), (0.33, 3), (0.999, 9),
+                                                  (1.0, 9), (-0.2, 0), (1.7, 9)])
+def test_calibration_bins_are_ten_equal_widths_with_one_closed_on_the_right(confidence, expected):
+    assert calibration_bin(confidence) == expected
+
+
+def test_expected_calibration_error_by_hand():
+    # bin 9 [0.9, 1.0]: confidences 0.9 and 0.95, one right -> |0.5 - 0.925| = 0.425, weight 2/5
+    # bin 3: 0.3 and 0.35, both wrong -> |0 - 0.325| = 0.325, weight 2/5
+    # bin 6: 0.6, right -> |1 - 0.6| = 0.4, weight 1/5
+    conf = [0.9, 0.95, 0.3, 0.35, 0.6]
+    right = [True, False, False, False, True]
+    expected = 2 / 5 * 0.425 + 2 / 5 * 0.325 + 1 / 5 * 0.4
+    assert expected_calibration_error(conf, right) == pytest.approx(expected)   # 0.38
+    assert expected_calibration_error([], []) == 0.0
+    # perfectly calibrated within one bin: confidence 0.75 and three of four right
+    assert expected_calibration_error([0.75] * 4, [True, True, True, False]) == pytest.approx(0.0)
+    # one bin over everything: |mean accuracy - mean confidence|
+    assert expected_calibration_error(conf, right, bins=1) == pytest.approx(abs(2 / 5 - 3.1 / 5))
+    with pytest.raises(ValueError):
+        expected_calibration_error([0.5], [True, False])
+    with pytest.raises(ValueError):
+        expected_calibration_error([0.5], [True], bins=0)
