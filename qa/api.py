@@ -46,7 +46,7 @@ class Index:
         """
         path = Path(path)
         retriever = Retriever(load_index(path), encoder=encoder)
-        built_with = retriever.data.manifest["model"]["name"]
+        built_with = retriever.manifest["model"]["name"]
         if model and model != built_with:
             raise QAError(f"the index was built with model {built_with!r}, not {model!r}: "
                           f"run `qa ingest --model {model}`")
@@ -78,16 +78,16 @@ class Index:
     @property
     def documents(self) -> dict[str, Document]:
         """The documents by id, each with its cleaned text of record."""
-        return self.retriever.data.documents
+        return self.retriever.documents
 
     @property
     def manifest(self) -> dict:
-        return self.retriever.data.manifest
+        return self.retriever.manifest
 
     @property
     def finder(self) -> QuoteFinder:
         if self._finder is None:
-            self._finder = QuoteFinder(self.retriever.data)
+            self._finder = QuoteFinder(self.retriever)
         return self._finder
 
     # --- the four jobs -----------------------------------------------------------------------

@@ -144,7 +144,7 @@ def bench_size(encoder, passages: list[str], queries: list[str], real: "EncodedS
     gen = next(p for p in folder.iterdir() if p.is_dir())
     index_bytes = sum(f.stat().st_size for f in gen.iterdir())
     retriever = Retriever(load_index(folder), encoder)
-    finder = QuoteFinder(retriever.data)
+    finder = QuoteFinder(retriever)
     answer_question(retriever, finder, queries[0])  # warm-up
     stages: dict[str, list[float]] = {k: [] for k in ("encode", "bm25", "dense", "fuse", "answer", "total")}
     bare: list[float] = []

@@ -20,7 +20,7 @@ from qa.web.view import (
 
 
 def documents_ui(index) -> None:
-    data = index.retriever.data
+    data = index
     counts = {d["doc_id"]: d for d in data.manifest.get("corpus", {}).get("documents", [])}
     rows = [{"id": d.doc_id, "title": d.title, "publisher": d.publisher, "date": d.date, "kind": d.kind,
              "pages": d.page_count or None, "chunks": counts.get(d.doc_id, {}).get("chunks")}
