@@ -11,6 +11,7 @@ as the client-side RRF does).
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import OrderedDict
 from pathlib import Path
@@ -43,6 +44,8 @@ def connect(target: MilvusTarget):
         from pymilvus import MilvusClient
     except ImportError as exc:
         raise QAError("the Milvus back end needs pymilvus and milvus-lite (run `make install`)") from exc
+    # Milvus Lite has no server timestamps; pymilvus warns about it on every query iterator.
+    logging.getLogger("pymilvus").setLevel(logging.ERROR)
     try:
         if target.is_lite:
             Path(target.uri).parent.mkdir(parents=True, exist_ok=True)
