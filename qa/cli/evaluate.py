@@ -30,6 +30,8 @@ def add_parsers(sub) -> None:
     p.add_argument("--queries", type=int, default=50, help="queries per measurement")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--out", default=None, help="also write the JSON to this file")
+    p.add_argument("--backend", choices=("embedded", "milvus"), default=None,
+                   help="milvus: also the embedded back end beside Milvus Lite at each size")
 
 
 def _progress():
@@ -173,6 +175,10 @@ def _sweep_beir(folder, split, index, encoder, args) -> int:
 def cmd_bench(args) -> int:
     from qa.evaluation.bench import cmd_bench as run
 
+    if args.backend == "milvus":
+        from qa.evaluation.bench_milvus import bench_backends, print_backends
+
+        return run(args, bench_backends, print_backends)
     return run(args)
 
 

@@ -46,7 +46,12 @@ def passage_row(chunk: Chunk, kind: str, vector: np.ndarray, sentences: np.ndarr
             "dense": np.asarray(vector, dtype=np.float32).tolist(), "doc_id": chunk.doc_id, "kind": kind,
             "start": chunk.start, "end": chunk.end, "pages": list(chunk.pages), "section": chunk.section,
             "sentences": [list(s) for s in chunk.sentences],
-            "sentence_vectors": check_varchar(pack_vectors(sentences), "sentence vectors", cid)}
+            "sentence_vectors": _check_json(pack_vectors(sentences), cid)}
+
+
+def _check_json(value: dict, chunk_id: str) -> dict:
+    check_varchar(value["f16"], "sentence vectors", chunk_id)  # Milvus's JSON limit is the same 64 KB
+    return value
 
 
 def write_rows(client, collection: str, rows: list[dict], upsert: bool, progress=None) -> None:
