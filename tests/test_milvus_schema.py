@@ -62,6 +62,19 @@ def test_sentence_vectors_round_trip_as_float16():
         unpack_vectors(pack_vectors(np.zeros((1, 7))), 8)
 
 
+def test_trailing_passage_vectors_are_left_out_and_restored():
+    rng = np.random.default_rng(1)
+    passage = rng.normal(size=8).astype(np.float32)
+    vectors = np.vstack([rng.normal(size=(2, 8)), np.tile(passage, (40, 1))]).astype(np.float32)
+    packed = pack_vectors(vectors, passage)
+    assert packed["tail"] == 40 and len(packed["f16"]) == len(pack_vectors(vectors[:2])["f16"])
+    back = unpack_vectors(packed, 8, passage)
+    assert back.shape == (42, 8) and np.allclose(back, vectors, atol=2e-3)
+    assert np.array_equal(back[2:], np.tile(passage, (40, 1)))
+    with pytest.raises(ValueError, match="no passage vector"):
+        unpack_vectors(packed, 8)
+
+
 def test_varchar_limit_names_the_passage():
     assert check_varchar("short", "text", "doc:1") == "short"
     with pytest.raises(QAError, match="passage doc:1: its text takes 65536 bytes"):

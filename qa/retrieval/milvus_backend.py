@@ -198,8 +198,8 @@ class MilvusRetriever:
         if missing:
             rows = self.client.get(self.target.collection, ids=missing, output_fields=["dense", "sentence_vectors"])
             for row in rows:
-                self._vectors[row["chunk_id"]] = (np.asarray(row["dense"], dtype=np.float32),
-                                                  unpack_vectors(row["sentence_vectors"], self._dim))
+                vector = np.asarray(row["dense"], dtype=np.float32)
+                self._vectors[row["chunk_id"]] = (vector, unpack_vectors(row["sentence_vectors"], self._dim, vector))
             absent = [c for c in missing if c not in self._vectors]
             if absent:
                 raise IndexStateError(f"Milvus collection {self.target.collection!r} lacks passage {absent[0]}: {REBUILD}")

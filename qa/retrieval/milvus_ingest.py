@@ -46,7 +46,7 @@ def passage_row(chunk: Chunk, kind: str, vector: np.ndarray, sentences: np.ndarr
             "dense": np.asarray(vector, dtype=np.float32).tolist(), "doc_id": chunk.doc_id, "kind": kind,
             "start": chunk.start, "end": chunk.end, "pages": list(chunk.pages), "section": chunk.section,
             "sentences": [list(s) for s in chunk.sentences],
-            "sentence_vectors": _check_json(pack_vectors(sentences), cid)}
+            "sentence_vectors": _check_json(pack_vectors(sentences, vector), cid)}
 
 
 def _check_json(value: dict, chunk_id: str) -> dict:
@@ -115,8 +115,10 @@ def build_milvus(documents: list[Document], index_dir: Path, encoder, settings: 
     touched += [d for d in previous.documents if d not in new]
     old_rows = [r for lo in range(0, len(touched), 100) for r in query_all(
         client, name, in_list("doc_id", touched[lo:lo + 100]), ["chunk_id", "text", "dense", "sentence_vectors"])]
-    reuse = {r["chunk_id"]: (np.asarray(r["dense"], dtype=np.float32), unpack_vectors(r["sentence_vectors"], encoder.dim))
-             for r in old_rows}
+    reuse = {}
+    for r in old_rows:
+        vector = np.asarray(r["dense"], dtype=np.float32)
+        reuse[r["chunk_id"]] = (vector, unpack_vectors(r["sentence_vectors"], encoder.dim, vector))
     chunks = chunk_documents(changed, encoder, settings)
     todo = [i for i, c in enumerate(chunks) if c.chunk_id not in reuse and c.chunk_id not in seed]
     t = time.perf_counter()

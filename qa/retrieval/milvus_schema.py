@@ -105,19 +105,33 @@ def filter_expression(doc_ids=(), kinds=()) -> str:
     return " and ".join(parts)
 
 
-def pack_vectors(vectors: np.ndarray) -> dict:
-    """Sentence vectors (rows) as ``{"f16": base64 of little-endian float16}``, for a JSON field."""
-    return {"f16": base64.b64encode(np.ascontiguousarray(vectors, dtype="<f2").tobytes()).decode("ascii")}
+def pack_vectors(vectors: np.ndarray, passage: np.ndarray | None = None) -> dict:
+    """Sentence vectors (rows) as ``{"f16": base64 of little-endian float16, "tail": n}``, for a
+    JSON field. The last ``n`` rows equal ``passage`` (within 1e-4) and are left out: the encoder
+    gives sentences past the model's window the passage vector, and whole-document passages
+    (BEIR) hold dozens of them, which would overflow Milvus's 64 KB per value."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    keep = len(vectors)
+    if passage is not None:
+        while keep and np.allclose(vectors[keep - 1], passage, atol=1e-4):
+            keep -= 1
+    packed = base64.b64encode(np.ascontiguousarray(vectors[:keep], dtype="<f2").tobytes()).decode("ascii")
+    return {"f16": packed, "tail": len(vectors) - keep}
 
 
-def unpack_vectors(packed: dict, dim: int) -> np.ndarray:
-    """The float32 rows ``pack_vectors`` packed; raises ValueError when the size is not n * dim."""
+def unpack_vectors(packed: dict, dim: int, passage: np.ndarray | None = None) -> np.ndarray:
+    """The float32 rows ``pack_vectors`` packed (``passage`` fills the tail); raises ValueError
+    when the size is not n * dim or a tail has no passage vector to fill it."""
     if isinstance(packed, str):  # some clients hand JSON fields back as text
         packed = json.loads(packed)
     raw = np.frombuffer(base64.b64decode(packed["f16"]), dtype="<f2")
     if raw.size % dim:
         raise ValueError(f"packed sentence vectors hold {raw.size} numbers, not a multiple of {dim}")
-    return raw.reshape(-1, dim).astype(np.float32)
+    rows = raw.reshape(-1, dim).astype(np.float32)
+    tail = int(packed.get("tail", 0))
+    if tail and passage is None:
+        raise ValueError("packed sentence vectors end in passage vectors, but no passage vector was given")
+    return np.vstack([rows, np.tile(np.asarray(passage, dtype=np.float32), (tail, 1))]) if tail else rows
 
 
 def check_varchar(value: str, field: str, chunk_id: str) -> str:
