@@ -20,8 +20,8 @@ from typing import Callable, Iterable, Sequence
 
 from qa.answers.answer import AnswerSettings, answer_question
 from qa.answers.quotes import QuoteFinder
+from qa.retrieval.backend import BackendChoice, choose_backend, open_retriever
 from qa.retrieval.retriever import Retriever, SearchSettings
-from qa.retrieval.store import load_index
 from qa.types import Answer, Document, Hit, Match, QAError
 
 Progress = Callable[[str, int, int], None]
@@ -31,6 +31,7 @@ class Index:
     """An opened index: the documents, the passages and everything needed to answer from them."""
 
     def __init__(self, retriever: Retriever, path: Path | None = None) -> None:
+        """``retriever`` is either back end (a Retriever or a MilvusRetriever)."""
         self.retriever = retriever
         self.path = path
         self._finder: QuoteFinder | None = None
@@ -38,15 +39,19 @@ class Index:
     # --- opening ---------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | Path = "index", model: str | None = None, encoder=None) -> "Index":
+    def open(cls, path: str | Path = "index", model: str | None = None, encoder=None,
+             backend: BackendChoice | str | None = None) -> "Index":
         """Open a built index; raises IndexStateError (with the fix) when it is missing or stale.
 
         ``model`` must be the model the index was built with (checked); ``encoder`` is an already
-        loaded query encoder to reuse, e.g. one shared between indexes.
+        loaded query encoder to reuse, e.g. one shared between indexes. ``backend`` is "embedded",
+        "milvus" (URI from QA_MILVUS_URI, else ``<path>/milvus.db``) or a BackendChoice; by
+        default QA_BACKEND's, else embedded.
         """
         path = Path(path)
-        retriever = Retriever(load_index(path), encoder=encoder)
-        built_with = retriever.data.manifest["model"]["name"]
+        choice = backend if isinstance(backend, BackendChoice) else choose_backend(path, backend)
+        retriever = open_retriever(path, choice, encoder=encoder)
+        built_with = retriever.manifest["model"]["name"]
         if model and model != built_with:
             raise QAError(f"the index was built with model {built_with!r}, not {model!r}: "
                           f"run `qa ingest --model {model}`")
@@ -54,7 +59,8 @@ class Index:
 
     @classmethod
     def build(cls, corpus: str | Path, path: str | Path = "index", model: str | None = None,
-              encoder=None, progress: Progress | None = None, if_stale: bool = False) -> "Index":
+              encoder=None, progress: Progress | None = None, if_stale: bool = False,
+              backend: BackendChoice | str | None = None) -> "Index":
         """(Re)build the index of the folder ``corpus`` at ``path`` and open it.
 
         Bad files are skipped (see ``last_report.errors``); only a corpus with no readable document
@@ -66,10 +72,17 @@ class Index:
         corpus, path = Path(corpus), Path(path)
         name = model or (encoder.name if encoder is not None else model_name_from_env())
         settings = IndexSettings(model=name)
+        choice = backend if isinstance(backend, BackendChoice) else choose_backend(path, backend)
         report = None
-        if not (if_stale and index_status(corpus, path, settings, name) == "fresh"):
+        if choice.name == "milvus":
+            from qa.retrieval.milvus_ingest import ingest_milvus, milvus_status
+
+            if not (if_stale and milvus_status(corpus, path, settings, name, choice.milvus) == "fresh"):
+                encoder = encoder or Encoder(name)
+                report = ingest_milvus(corpus, path, encoder, choice.milvus, settings, progress=progress)
+        elif not (if_stale and index_status(corpus, path, settings, name) == "fresh"):
             report = ingest(corpus, path, encoder or Encoder(name), settings, progress=progress)
-        index = cls.open(path, encoder=encoder)
+        index = cls.open(path, encoder=encoder, backend=choice)
         index.last_report = report
         return index
 
@@ -78,16 +91,16 @@ class Index:
     @property
     def documents(self) -> dict[str, Document]:
         """The documents by id, each with its cleaned text of record."""
-        return self.retriever.data.documents
+        return self.retriever.documents
 
     @property
     def manifest(self) -> dict:
-        return self.retriever.data.manifest
+        return self.retriever.manifest
 
     @property
     def finder(self) -> QuoteFinder:
         if self._finder is None:
-            self._finder = QuoteFinder(self.retriever.data)
+            self._finder = QuoteFinder(self.retriever)
         return self._finder
 
     # --- the four jobs -----------------------------------------------------------------------
@@ -160,12 +173,13 @@ def search_settings(k: int = 10, mode: str = "hybrid", docs: Sequence[str] = (),
     return replace(base, **given) if given else base
 
 
-def open_index(path: str | Path = "index", model: str | None = None, encoder=None) -> Index:
+def open_index(path: str | Path = "index", model: str | None = None, encoder=None, backend=None) -> Index:
     """Open a built index (see ``Index.open``)."""
-    return Index.open(path, model=model, encoder=encoder)
+    return Index.open(path, model=model, encoder=encoder, backend=backend)
 
 
 def build_index(corpus: str | Path, path: str | Path = "index", model: str | None = None, encoder=None,
-                progress: Progress | None = None, if_stale: bool = False) -> Index:
+                progress: Progress | None = None, if_stale: bool = False, backend=None) -> Index:
     """Build (or refresh) the index of a folder of documents and open it (see ``Index.build``)."""
-    return Index.build(corpus, path, model=model, encoder=encoder, progress=progress, if_stale=if_stale)
+    return Index.build(corpus, path, model=model, encoder=encoder, progress=progress, if_stale=if_stale,
+                       backend=backend)

@@ -28,4 +28,4 @@ def real_index(tmp_path_factory, encoder):
     index = tmp_path_factory.mktemp("real-index")
     ingest(CORPUS, index, encoder, IndexSettings(model=encoder.name))
     retriever = Retriever(load_index(index), encoder)
-    return retriever, QuoteFinder(retriever.data)
+    return retriever, QuoteFinder(retriever)

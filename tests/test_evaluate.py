@@ -68,7 +68,7 @@ def test_evidence_that_cannot_be_located_names_the_question(real_index, tmp_path
     path.write_text(json.dumps({"id": "x7", "question": "q?", "answers": ["a"],
                                 "evidence": ["a sentence that appears in no document of this corpus at all"]}) + "\n")
     with pytest.raises(QAError, match="gold question x7"):
-        locate_evidence(QuoteFinder(retriever.data), load_gold(path))
+        locate_evidence(QuoteFinder(retriever), load_gold(path))
 
 
 @pytest.mark.slow
@@ -78,7 +78,7 @@ def test_every_gold_evidence_quote_is_located(real_index):
 
     retriever, _ = real_index
     questions = load_gold(ROOT / "eval" / "questions.jsonl")
-    located = locate_evidence(QuoteFinder(retriever.data), questions)
+    located = locate_evidence(QuoteFinder(retriever), questions)
     for q in questions:
         assert len(located[q.id]) == len(q.evidence)
         for quote_places, quote in zip(located[q.id], q.evidence):

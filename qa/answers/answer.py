@@ -47,13 +47,6 @@ class AnswerSettings:
 
 # --- scoring ------------------------------------------------------------------------------------
 
-def _idf(retriever: Retriever) -> tuple[dict[str, int], np.ndarray, int]:
-    w = retriever.data.bm25.weights
-    df = np.diff(np.asarray(w.indptr))
-    n = w.shape[1]
-    return retriever.data.bm25.vocab, np.log1p((n - df + 0.5) / (df + 0.5)), n
-
-
 def _coverage(query_terms: dict[str, float], sentence_terms: set[str]) -> float:
     total = sum(query_terms.values())
     return sum(v for t, v in query_terms.items() if t in sentence_terms) / total if total else 0.0
@@ -100,26 +93,21 @@ def _topic_gate(retriever: Retriever, qvec: np.ndarray, hits: list[Hit], setting
     the closest one falls below ``settings.topic_floor`` (questions far off the corpus)."""
     if not hits or settings.topic_floor <= 0:
         return 1.0
-    rows = [retriever.row_of[h.chunk.chunk_id] for h in hits]
-    closest = float(np.max(np.asarray(retriever.data.chunk_vectors[rows]) @ qvec))
+    closest = float(np.max(retriever.passage_vectors([h.chunk for h in hits]) @ qvec))
     return min(1.0, max(closest, 0.0) / settings.topic_floor)
 
 
 def _best_run(retriever: Retriever, question: str, qvec: np.ndarray, hits: list[Hit], settings: AnswerSettings):
     """(score, doc_id, start, end) of the best sentence or adjacent pair among the hits."""
-    vocab, idf, _ = _idf(retriever)
-    top_idf = float(idf.max()) if idf.size else 1.0
-    query_terms = {t: (float(idf[vocab[t]]) if t in vocab else top_idf) for t in set(tokenize(question))}
+    query_terms = retriever.term_weights(tokenize(question))
     kind = wanted_type(question)
-    data = retriever.data
+    documents = retriever.documents
     best = None
-    for rank, hit in enumerate(hits):
-        row = retriever.row_of[hit.chunk.chunk_id]
-        lo, hi = int(data.sentence_ptr[row]), int(data.sentence_ptr[row + 1])
-        if hi == lo:
+    for rank, (hit, vectors) in enumerate(zip(hits, retriever.sentence_vectors([h.chunk for h in hits]))):
+        if not len(vectors):
             continue
-        sims = np.asarray(data.sentence_vectors[lo:hi], dtype=np.float32) @ qvec
-        doc = data.documents[hit.chunk.doc_id]
+        sims = vectors @ qvec
+        doc = documents[hit.chunk.doc_id]
         terms = [set(tokenize(doc.text[a:b])) for a, b in hit.chunk.sentences]
         prior = 0.04 / (1 + rank)
         for i, (a, b) in enumerate(hit.chunk.sentences):
@@ -148,7 +136,7 @@ def _cite(retriever, finder: QuoteFinder, question, doc_id, start, end, hits, se
     Other documents that carry the same sentence (an article quoting the framework) are looked
     for among the retrieved passages, so the cost does not grow with the corpus.
     """
-    docs = retriever.data.documents
+    docs = retriever.documents
     text = docs[doc_id].text[start:end]
     places = [(doc_id, start, end, 1.0)]
     for m in finder.find_in_chunks(text, [h.chunk for h in hits], settings.duplicate_similarity):

@@ -12,13 +12,11 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-import numpy as np
 from rapidfuzz import fuzz
 from rapidfuzz.distance import LCSseq
 
 from qa.answers.citations import primacy
 from qa.answers.folding import Folded, clean_quote, fold
-from qa.retrieval.store import IndexData
 from qa.retrieval.tokenize import tokenize
 from qa.types import Match
 
@@ -27,16 +25,21 @@ EXTRA_THRESHOLD = 0.85
 CONTEXT_CHARS = 120
 
 class QuoteFinder:
-    """Finds quotes in the documents of an index; folded document texts are built once."""
+    """Finds quotes in the documents of an index; folded document texts are built once.
 
-    def __init__(self, data: IndexData) -> None:
-        self.data = data
+    ``retriever`` is either back end (qa.retrieval.retriever): the finder reads its documents,
+    narrows exact lookups with ``candidate_documents`` and takes near-match candidates from
+    ``lexical_chunks``.
+    """
+
+    def __init__(self, retriever) -> None:
+        self.retriever = retriever
+        self.documents = retriever.documents
         self._folded: dict[str, Folded] = {}
-        self._doc_of_chunk: np.ndarray | None = None
 
     def folded(self, doc_id: str) -> Folded:
         if doc_id not in self._folded:
-            self._folded[doc_id] = fold(self.data.documents[doc_id].text)
+            self._folded[doc_id] = fold(self.documents[doc_id].text)
         return self._folded[doc_id]
 
     def find(self, quote: str, limit: int = 20, near: bool = True, candidates: int = 20,
@@ -57,7 +60,7 @@ class QuoteFinder:
                 start, end = hay.span(pos, pos + len(needle))
                 exact.append(self._match(doc_id, start, end, 1.0, True))
                 pos = hay.text.find(needle, pos + 1)
-        exact.sort(key=lambda m: (primacy(self.data.documents[m.doc_id]), m.doc_id, m.start))
+        exact.sort(key=lambda m: (primacy(self.documents[m.doc_id]), m.doc_id, m.start))
         if not near:
             return exact
         # Other places that quote it with small changes (punctuation, a word) still count, but
@@ -85,7 +88,7 @@ class QuoteFinder:
             if rough is not None and rough.score >= threshold * 100:
                 a, b = region.span(*_widen(region.text, rough.dest_start, rough.dest_end))
                 found.append(self._match(chunk.doc_id, chunk.start + a, chunk.start + b, rough.score / 100, False))
-        found.sort(key=lambda m: (not m.exact, -m.similarity, primacy(self.data.documents[m.doc_id]), m.start))
+        found.sort(key=lambda m: (not m.exact, -m.similarity, primacy(self.documents[m.doc_id]), m.start))
         kept: list[Match] = []
         for m in found:  # overlapping passages hold the same place twice
             if not any(k.doc_id == m.doc_id and k.start < m.end and m.start < k.end for k in kept):
@@ -94,30 +97,8 @@ class QuoteFinder:
 
     def _candidate_documents(self, quote: str) -> list[str]:
         """Documents that can hold ``quote`` exactly: those whose passages contain all of its
-        (up to 8 rarest) whole words, from the BM25 postings, so a lookup never scans a large
-        corpus. Every document when the quote has no whole word the index knows."""
-        words = tokenize(" ".join(quote.split()[1:-1]))  # the edge words may be cut mid-word
-        bm25 = self.data.bm25
-        rows = sorted({bm25.vocab[t] for t in words if t in bm25.vocab},
-                      key=lambda r: bm25.weights.indptr[r + 1] - bm25.weights.indptr[r])
-        if not rows:
-            return list(self.data.documents)
-        if self._doc_of_chunk is None:
-            ids = {d: i for i, d in enumerate(self.data.documents)}
-            self._doc_of_chunk = np.array([ids[c.doc_id] for c in self.data.chunks], dtype=np.int64)
-        indptr, indices = bm25.weights.indptr, bm25.weights.indices
-        chunks = docs = None
-        for r in rows[:8]:  # a document holding the quote holds every one of its words
-            columns = indices[indptr[r]:indptr[r + 1]]
-            chunks = columns if chunks is None else np.intersect1d(chunks, columns, assume_unique=True)
-            found = np.unique(self._doc_of_chunk[columns])
-            docs = found if docs is None else np.intersect1d(docs, found, assume_unique=True)
-            if docs.size <= 1:
-                break
-        # Documents with one passage holding all the words first: the quote is most likely there.
-        first = list(dict.fromkeys(self._doc_of_chunk[chunks].tolist()))  # within docs: same words
-        names = list(self.data.documents)
-        return [names[i] for i in first + sorted(set(docs.tolist()) - set(first))]
+        whole words (the edge words may be cut mid-word), as the back end's postings tell."""
+        return self.retriever.candidate_documents(tokenize(" ".join(quote.split()[1:-1])))
 
     def near(self, quote: str, limit: int = 20, candidates: int = 20, threshold: float = NEAR_THRESHOLD,
              precise: bool = True) -> list[Match]:
@@ -130,9 +111,8 @@ class QuoteFinder:
         if not qwords:
             return []
         found: list[Match] = []
-        for row, _ in self.data.bm25.top(tokenize(quote), candidates):
-            chunk = self.data.chunks[row]
-            doc = self.data.documents[chunk.doc_id]
+        for chunk in self.retriever.lexical_chunks(tokenize(quote), candidates):
+            doc = self.documents[chunk.doc_id]
             lo = max(0, chunk.start - len(quote))
             hi = min(len(doc.text), chunk.end + len(quote))
             region = fold(doc.text[lo:hi])
@@ -147,7 +127,7 @@ class QuoteFinder:
                 score, a, b = best
                 start, end = region.span(a, b)
                 found.append(self._match(doc.doc_id, lo + start, lo + end, score, False))
-        found.sort(key=lambda m: (-m.similarity, primacy(self.data.documents[m.doc_id]), m.start))
+        found.sort(key=lambda m: (-m.similarity, primacy(self.documents[m.doc_id]), m.start))
         kept: list[Match] = []
         for m in found:  # overlapping chunks find the same place twice
             if not any(k.doc_id == m.doc_id and k.start < m.end and m.start < k.end for k in kept):
@@ -155,7 +135,7 @@ class QuoteFinder:
         return kept[:limit]
 
     def _match(self, doc_id: str, start: int, end: int, similarity: float, exact: bool) -> Match:
-        doc = self.data.documents[doc_id]
+        doc = self.documents[doc_id]
         return Match(
             doc_id=doc_id, title=doc.title, page=doc.page_at(start), section=doc.section_at(start),
             start=start, end=end, text=doc.text[start:end], similarity=round(similarity, 4), exact=exact,

@@ -16,8 +16,28 @@ def add_common(p: argparse.ArgumentParser, json_flag: bool = True) -> None:
     p.add_argument("--corpus", default=os.environ.get("QA_CORPUS", "corpus"), help="corpus folder (default: corpus, or $QA_CORPUS)")
     p.add_argument("--index", default=os.environ.get("QA_INDEX", "index"), help="index folder (default: index, or $QA_INDEX)")
     p.add_argument("--model", default=None, help="embedding model name or local path (default: $QA_MODEL or all-MiniLM-L6-v2)")
+    add_backend(p)
     if json_flag:
         p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+def add_backend(p: argparse.ArgumentParser) -> None:
+    """--backend, --milvus-uri, --milvus-collection, --milvus-analyzer."""
+    p.add_argument("--backend", choices=("embedded", "milvus"), default=None,
+                   help="where passages live (default: $QA_BACKEND or embedded)")
+    p.add_argument("--milvus-uri", default=None,
+                   help="a .db path (Milvus Lite) or http://host:19530 (default: $QA_MILVUS_URI or INDEX/milvus.db)")
+    p.add_argument("--milvus-collection", default=None, help="collection name (default: $QA_MILVUS_COLLECTION or qa_passages)")
+    p.add_argument("--milvus-analyzer", choices=("qa", "milvus"), default=None,
+                   help="BM25 terms from qa's tokenizer (default) or Milvus's analyzer (ingest only)")
+
+
+def backend_from_args(args, index: str | Path | None = None):
+    """The BackendChoice the options and environment name."""
+    from qa.retrieval.backend import choose_backend
+
+    return choose_backend(index or args.index, args.backend, args.milvus_uri, args.milvus_collection,
+                          args.milvus_analyzer)
 
 
 def add_search_options(p: argparse.ArgumentParser, k: int) -> None:
@@ -39,7 +59,7 @@ def settings_from_args(args, k: int | None = None):
 
 def open_index(args) -> Index:
     """The index at ``--index``; stale or missing indexes raise with the fix in the message."""
-    return Index.open(Path(args.index), model=args.model)
+    return Index.open(Path(args.index), model=args.model, backend=backend_from_args(args))
 
 
 def progress_bar():

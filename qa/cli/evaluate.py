@@ -31,6 +31,8 @@ def add_parsers(sub) -> None:
     p.add_argument("--queries", type=int, default=50, help="queries per measurement")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--out", default=None, help="also write the JSON to this file")
+    p.add_argument("--backend", choices=("embedded", "milvus"), default=None,
+                   help="milvus: also the embedded back end beside Milvus Lite at each size")
 
 
 def _progress():
@@ -120,12 +122,14 @@ def _eval_beir(args) -> int:
     if index == Path(os.environ.get("QA_INDEX", "index")):  # not given: a cache per dataset
         index = Path("eval/cache") / f"beir-{folder.resolve().name}"
     encoder = Encoder(args.model)
+    backend = _beir_backend(args, folder, index)
     base = SearchSettings(**DEFAULT_FUSION)
     run_dir = Path(args.report) / "runs" if args.report else index / "runs"
     if args.sweep:
         return _sweep_beir(folder, split, index, encoder, args)
-    result = run_beir(folder, split, index, encoder, _modes(args), base, run_dir, progress=_progress())
-    out = {"dataset": result.dataset, "split": split, "queries": result.queries, "modes": result.modes}
+    result = run_beir(folder, split, index, encoder, _modes(args), base, run_dir, progress=_progress(), backend=backend)
+    out = {"dataset": result.dataset, "split": split, "queries": result.queries, "modes": result.modes,
+           "backend": backend.name}
     if args.report:
         from qa.evaluation.gold import EvalResult
         from qa.evaluation.report import write_report
@@ -143,13 +147,24 @@ def _eval_beir(args) -> int:
     return 0
 
 
+def _beir_backend(args, folder: Path, index: Path):
+    """The back end for a BEIR run; Milvus's collection is named after the dataset unless given."""
+    import re
+
+    from qa.cli.common import backend_from_args
+
+    if args.milvus_collection is None and not os.environ.get("QA_MILVUS_COLLECTION"):
+        args.milvus_collection = "beir_" + re.sub(r"\W", "_", folder.resolve().name)
+    return backend_from_args(args, index)
+
+
 def _sweep_beir(folder, split, index, encoder, args) -> int:
     from qa.evaluation.beir import load_beir
     from qa.evaluation.beir_run import beir_index
     from qa.evaluation.sweep import sweep_fusion
 
     data = load_beir(folder, split)
-    retriever = beir_index(folder, index, encoder, data, _progress())
+    retriever = beir_index(folder, index, encoder, data, _progress(), _beir_backend(args, folder, index))
     points = sweep_fusion(retriever, data.queries, data.qrels, key="doc")
     if args.json:
         print(json.dumps({"dataset": folder.name, "split": split,
@@ -163,6 +178,10 @@ def _sweep_beir(folder, split, index, encoder, args) -> int:
 def cmd_bench(args) -> int:
     from qa.evaluation.bench import cmd_bench as run
 
+    if args.backend == "milvus":
+        from qa.evaluation.bench_milvus import bench_backends, print_backends
+
+        return run(args, bench_backends, print_backends)
     return run(args)
 
 

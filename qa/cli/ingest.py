@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from qa.cli.common import add_common, progress_bar
+from qa.cli.common import add_common, backend_from_args, progress_bar
 
 
 def add_parsers(sub) -> None:
@@ -22,21 +22,32 @@ def cmd_ingest(args) -> int:
     corpus, index = Path(args.corpus), Path(args.index)
     model = args.model or model_name_from_env()
     settings = IndexSettings(model=model)
+    choice = backend_from_args(args)
     if args.if_stale:
-        status = index_status(corpus, index, settings, model)
+        if choice.name == "milvus":
+            from qa.retrieval.milvus_ingest import milvus_status
+
+            status = milvus_status(corpus, index, settings, model, choice.milvus)
+        else:
+            status = index_status(corpus, index, settings, model)
         if status == "fresh":
             print(f"index at {index} is up to date")
             return 0
         print(status, file=sys.stderr)
     update, bars = progress_bar()
-    report = ingest(corpus, index, Encoder(model), settings, progress=update)
+    if choice.name == "milvus":
+        from qa.retrieval.milvus_ingest import ingest_milvus
+
+        report = ingest_milvus(corpus, index, Encoder(model), choice.milvus, settings, progress=update)
+    else:
+        report = ingest(corpus, index, Encoder(model), settings, progress=update)
     for bar in bars.values():
         bar.close()
     for error in report.errors:
         print(f"skipped {error}", file=sys.stderr)
     summary = {"documents": report.documents, "chunks": report.chunks, "pages": report.pages,
                "encoded_chunks": report.encoded_chunks, "reused_chunks": report.reused_chunks,
-               "failed_files": len(report.errors), "seconds": round(report.seconds, 2)}
+               "failed_files": len(report.errors), "seconds": round(report.seconds, 2), "backend": choice.name}
     if args.json:
         print(json.dumps(summary))
     else:

@@ -10,6 +10,7 @@ from typing import Callable
 
 from qa.evaluation.beir import BeirDataset, load_beir, write_trec_run
 from qa.evaluation.metrics import evaluate_run
+from qa.retrieval.backend import BackendChoice
 from qa.retrieval.build import IndexSettings, build_index
 from qa.retrieval.retriever import Retriever, SearchSettings
 from qa.retrieval.store import load_index, read_manifest
@@ -49,10 +50,16 @@ def beir_fingerprint(folder: Path, settings: IndexSettings, model: str) -> str:
 
 
 def beir_index(folder: Path, index_dir: Path, encoder, data: BeirDataset,
-               progress: Callable[[str, int, int], None] | None = None) -> Retriever:
-    """A Retriever over the dataset's corpus, built into ``index_dir`` unless a matching one is there."""
+               progress: Callable[[str, int, int], None] | None = None,
+               backend: BackendChoice = BackendChoice()) -> Retriever:
+    """A Retriever over the dataset's corpus, built into ``index_dir`` unless a matching one is there.
+
+    On the Milvus back end the collection takes its vectors from the embedded index in
+    ``index_dir`` when there is one (the same passages, model and settings)."""
     settings = IndexSettings(model=encoder.name, whole_documents=True)
     fingerprint = beir_fingerprint(folder, settings, encoder.name)
+    if backend.name == "milvus":
+        return _beir_milvus(index_dir, encoder, data, settings, fingerprint, backend, progress)
     try:
         fresh = read_manifest(index_dir).get("corpus", {}).get("fingerprint") == fingerprint
     except IndexStateError:
@@ -60,6 +67,22 @@ def beir_index(folder: Path, index_dir: Path, encoder, data: BeirDataset,
     if not fresh:
         build_index(beir_documents(data), index_dir, encoder, settings, fingerprint, progress=progress)
     return Retriever(load_index(index_dir), encoder)
+
+
+def _beir_milvus(index_dir, encoder, data, settings, fingerprint, backend, progress):
+    from qa.retrieval.milvus_backend import MilvusRetriever
+    from qa.retrieval.milvus_ingest import build_milvus
+    from qa.retrieval.milvus_record import read_record_manifest
+
+    try:
+        manifest = read_record_manifest(index_dir)
+        fresh = (manifest.get("corpus", {}).get("fingerprint") == fingerprint
+                 and manifest.get("milvus") == backend.milvus.describe())
+    except IndexStateError:
+        fresh = False
+    if not fresh:
+        build_milvus(beir_documents(data), index_dir, encoder, settings, fingerprint, backend.milvus, progress=progress)
+    return MilvusRetriever(index_dir, backend.milvus, encoder)
 
 
 def run_beir(
@@ -71,10 +94,11 @@ def run_beir(
     base: SearchSettings = SearchSettings(),
     run_dir: Path | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    backend: BackendChoice = BackendChoice(),
 ) -> BeirResult:
     """Evaluate each mode on the split; writes ``<run_dir>/<mode>.trec`` when ``run_dir`` is given."""
     data = load_beir(folder, split)
-    retriever = beir_index(folder, index_dir, encoder, data, progress)
+    retriever = beir_index(folder, index_dir, encoder, data, progress, backend)
     qids = sorted(data.queries)
     vectors = encoder.encode_queries([data.queries[q] for q in qids])
     out, runs = {}, {}

@@ -156,7 +156,7 @@ def evaluate_gold(
     progress=None,
 ) -> EvalResult:
     """Run every question through each retrieval mode and (hybrid) ``qa ask``; measure everything."""
-    finder = QuoteFinder(retriever.data)
+    finder = QuoteFinder(retriever)
     located = locate_evidence(finder, questions)
     depth = max(k, max(RECALL_KS), 100)
     vectors = retriever.encode_many([q.question for q in questions])
@@ -172,7 +172,7 @@ def evaluate_gold(
             if not q.answerable:
                 continue
             places = [p for quote in located[q.id] for p in quote]
-            qrels[q.id] = {c.chunk_id: 1 for c in retriever.data.chunks if _overlaps(c, places)}
+            qrels[q.id] = {c.chunk_id: 1 for c in retriever.chunks_overlapping(places)}
             recalls[q.id] = {kk: evidence_recall_at_k(chunks, located[q.id], kk) for kk in RECALL_KS}
             firsts[q.id] = next((i + 1 for i, c in enumerate(chunks) if c.chunk_id in qrels[q.id]), None)
             for doc_id in {d for d, _, _ in places}:

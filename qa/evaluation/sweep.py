@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from qa.answers.answer import AnswerSettings, answer_question
 from qa.answers.quotes import QuoteFinder
 from qa.evaluation.answer_metrics import is_hit
-from qa.evaluation.gold import GoldQuestion, _overlaps, locate_evidence
+from qa.evaluation.gold import GoldQuestion, locate_evidence
 from qa.evaluation.metrics import evaluate_run
 from qa.retrieval.retriever import Retriever, SearchSettings
 
@@ -57,12 +57,12 @@ def sweep_fusion(retriever: Retriever, queries: dict[str, str], qrels: dict[str,
 
 def gold_qrels(retriever: Retriever, questions: list[GoldQuestion]) -> dict[str, dict[str, int]]:
     """Chunk-level judgements of the answerable gold questions (span overlap with evidence)."""
-    located = locate_evidence(QuoteFinder(retriever.data), questions)
+    located = locate_evidence(QuoteFinder(retriever), questions)
     qrels = {}
     for q in questions:
         places = [p for quote in located[q.id] for p in quote]
         if places:
-            qrels[q.id] = {c.chunk_id: 1 for c in retriever.data.chunks if _overlaps(c, places)}
+            qrels[q.id] = {c.chunk_id: 1 for c in retriever.chunks_overlapping(places)}
     return qrels
 
 
@@ -70,7 +70,7 @@ def sweep_answers(retriever: Retriever, questions: list[GoldQuestion], search: S
                   dense_weights=(0.3, 0.5, 0.7), passages=(3, 5, 8)) -> list[SweepPoint]:
     """Score (dense_weight, passages, abstain_threshold) by the share of questions handled right:
     answered with a gold answer above the threshold, or unanswerable and below it. Best first."""
-    finder = QuoteFinder(retriever.data)
+    finder = QuoteFinder(retriever)
     points = []
     for w in dense_weights:
         for p in passages:

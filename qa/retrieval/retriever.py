@@ -1,4 +1,10 @@
-"""(index, query, filters) -> ranked Hits, by BM25, dense embeddings, or both fused."""
+"""(index, query, filters) -> ranked Hits, by BM25, dense embeddings, or both fused.
+
+``Retriever`` is the embedded back end (BM25 matrix + faiss, memory-mapped); the Milvus back end
+(``qa.retrieval.milvus_backend``) offers the same methods, which are all the stages above use:
+``search``, ``documents``, ``manifest``, ``passage_vectors``, ``sentence_vectors``,
+``term_weights``, ``chunks_overlapping``, ``candidate_documents``, ``lexical_chunks``.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +16,10 @@ import numpy as np
 from qa.retrieval.dense import dense_top, load_dense
 from qa.retrieval.fusion import convex, min_max, ranked, rrf
 from qa.retrieval.store import IndexData
+from qa.retrieval.terms import term_weights
 from qa.retrieval.tokenize import tokenize
 from qa.tuning import DEFAULT_FUSION
-from qa.types import Hit, QueryError, SettingsError
+from qa.types import Chunk, Document, Hit, QueryError, SettingsError
 
 MODES = ("bm25", "dense", "hybrid")
 FUSIONS = ("rrf", "convex")
@@ -76,6 +83,8 @@ class Retriever:
         self._doc_of = np.array([c.doc_id for c in self.data.chunks], dtype=object)
         kinds = {d.doc_id: d.kind for d in self.data.documents.values()}
         self._kind_of = np.array([kinds.get(c.doc_id, "") for c in self.data.chunks], dtype=object)
+        self._df: np.ndarray | None = None
+        self._doc_of_chunk: np.ndarray | None = None
 
     def allowed_mask(self, settings: SearchSettings) -> np.ndarray | None:
         """Boolean mask of the chunks the filters allow, or None when nothing is filtered."""
@@ -127,21 +136,103 @@ class Retriever:
         self.last_timings = timings
         return hits
 
+    # --- what the answer, quote and evaluation stages read --------------------------------------
+
+    @property
+    def documents(self) -> dict[str, Document]:
+        """The documents by id, each with its cleaned text of record."""
+        return self.data.documents
+
+    @property
+    def manifest(self) -> dict:
+        return self.data.manifest
+
+    def passage_vectors(self, chunks: list[Chunk]) -> np.ndarray:
+        """The unit passage vectors of ``chunks``, one row each (float32)."""
+        rows = [self.row_of[c.chunk_id] for c in chunks]
+        return np.asarray(self.data.chunk_vectors[rows], dtype=np.float32).reshape(len(rows), -1)
+
+    def sentence_vectors(self, chunks: list[Chunk]) -> list[np.ndarray]:
+        """For each chunk, its sentences' unit vectors (rows in the order of ``chunk.sentences``)."""
+        out = []
+        for c in chunks:
+            row = self.row_of[c.chunk_id]
+            lo, hi = int(self.data.sentence_ptr[row]), int(self.data.sentence_ptr[row + 1])
+            out.append(np.asarray(self.data.sentence_vectors[lo:hi], dtype=np.float32))
+        return out
+
+    def term_weights(self, terms) -> dict[str, float]:
+        """idf weight of each query term for the answer step (qa.retrieval.terms)."""
+        if self._df is None:
+            self._df = np.diff(np.asarray(self.data.bm25.weights.indptr))
+        vocab, df = self.data.bm25.vocab, self._df
+        return term_weights(terms, lambda t: int(df[vocab[t]]) if t in vocab else 0, self.data.bm25.size,
+                            int(df.min()) if df.size else None)
+
+    def chunks_overlapping(self, places) -> list[Chunk]:
+        """Chunks whose span overlaps one of ``places`` (``(doc_id, start, end)`` triples)."""
+        by_doc: dict[str, list[tuple[int, int]]] = {}
+        for d, s, e in places:
+            by_doc.setdefault(d, []).append((s, e))
+        return [c for c in self.data.chunks
+                if any(s < c.end and c.start < e for s, e in by_doc.get(c.doc_id, ()))]
+
+    def lexical_chunks(self, terms: list[str], k: int) -> list[Chunk]:
+        """The ``k`` chunks BM25 ranks highest for already tokenized ``terms``."""
+        return [self.data.chunks[row] for row, _ in self.data.bm25.top(terms, k)]
+
+    def candidate_documents(self, terms: list[str]) -> list[str]:
+        """Documents that can hold a quote with these BM25 ``terms``: those whose passages contain
+        all of its (up to 8 rarest) terms, from the postings; documents with one passage holding
+        them all first. Every document when no term is known."""
+        bm25 = self.data.bm25
+        rows = sorted({bm25.vocab[t] for t in terms if t in bm25.vocab},
+                      key=lambda r: bm25.weights.indptr[r + 1] - bm25.weights.indptr[r])
+        if not rows:
+            return list(self.data.documents)
+        if self._doc_of_chunk is None:
+            ids = {d: i for i, d in enumerate(self.data.documents)}
+            self._doc_of_chunk = np.array([ids[c.doc_id] for c in self.data.chunks], dtype=np.int64)
+        indptr, indices = bm25.weights.indptr, bm25.weights.indices
+        chunks = docs = None
+        for r in rows[:8]:  # a document holding the quote holds every one of its words
+            columns = indices[indptr[r]:indptr[r + 1]]
+            chunks = columns if chunks is None else np.intersect1d(chunks, columns, assume_unique=True)
+            found = np.unique(self._doc_of_chunk[columns])
+            docs = found if docs is None else np.intersect1d(docs, found, assume_unique=True)
+            if docs.size <= 1:
+                break
+        first = list(dict.fromkeys(self._doc_of_chunk[chunks].tolist()))  # within docs: same words
+        names = list(self.data.documents)
+        return [names[i] for i in first + sorted(set(docs.tolist()) - set(first))]
+
     def _fuse(self, lexical, semantic, settings: SearchSettings) -> list[Hit]:
-        bm25_rank = {row: (r, s) for r, (row, s) in enumerate(lexical, start=1)}
-        dense_rank = {row: (r, s) for r, (row, s) in enumerate(semantic, start=1)}
-        if settings.mode == "bm25":
-            scores = dict(lexical)
-        elif settings.mode == "dense":
-            scores = dict(semantic)
-        elif settings.fusion == "rrf":
-            scores = rrf([[row for row, _ in lexical], [row for row, _ in semantic]], settings.rrf_k)
-        else:
-            scores = convex(min_max(dict(lexical)), min_max(dict(semantic)), settings.dense_weight)
-        hits = []
-        for rank, (row, score) in enumerate(ranked(scores)[: settings.k], start=1):
-            b = bm25_rank.get(row, (None, None))
-            d = dense_rank.get(row, (None, None))
-            hits.append(Hit(rank=rank, chunk=self.data.chunks[row], score=float(score),
-                            bm25_rank=b[0], bm25_score=b[1], dense_rank=d[0], dense_score=d[1]))
-        return hits
+        chunks = self.data.chunks
+        return fuse_hits([(chunks[r], s) for r, s in lexical], [(chunks[r], s) for r, s in semantic], settings)
+
+
+def fuse_hits(lexical: list[tuple[Chunk, float]], semantic: list[tuple[Chunk, float]],
+              settings: SearchSettings) -> list[Hit]:
+    """The ``settings.k`` best chunks of the two ranked lists (best first), fused as ``settings``
+    says, each Hit carrying its rank and score in both lists. Client-side, so both back ends fuse
+    the same way."""
+    by_id = {c.chunk_id: c for c, _ in [*lexical, *semantic]}
+    bm25_rank = {c.chunk_id: (r, s) for r, (c, s) in enumerate(lexical, start=1)}
+    dense_rank = {c.chunk_id: (r, s) for r, (c, s) in enumerate(semantic, start=1)}
+    lex = {c.chunk_id: s for c, s in lexical}
+    sem = {c.chunk_id: s for c, s in semantic}
+    if settings.mode == "bm25":
+        scores = lex
+    elif settings.mode == "dense":
+        scores = sem
+    elif settings.fusion == "rrf":
+        scores = rrf([list(lex), list(sem)], settings.rrf_k)
+    else:
+        scores = convex(min_max(lex), min_max(sem), settings.dense_weight)
+    hits = []
+    for rank, (key, score) in enumerate(ranked(scores)[: settings.k], start=1):
+        b = bm25_rank.get(key, (None, None))
+        d = dense_rank.get(key, (None, None))
+        hits.append(Hit(rank=rank, chunk=by_id[key], score=float(score),
+                        bm25_rank=b[0], bm25_score=b[1], dense_rank=d[0], dense_score=d[1]))
+    return hits

@@ -8,7 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from qa.types import QAError
-from qa.web.session import corpus_dir, html, index_dir, load_encoder
+from qa.web.session import backend, corpus_dir, html, index_dir, load_encoder
 from qa.web.view import (
     UPLOAD_TYPES,
     check_upload,
@@ -20,7 +20,7 @@ from qa.web.view import (
 
 
 def documents_ui(index) -> None:
-    data = index.retriever.data
+    data = index
     counts = {d["doc_id"]: d for d in data.manifest.get("corpus", {}).get("documents", [])}
     rows = [{"id": d.doc_id, "title": d.title, "publisher": d.publisher, "date": d.date, "kind": d.kind,
              "pages": d.page_count or None, "chunks": counts.get(d.doc_id, {}).get("chunks")}
@@ -87,7 +87,14 @@ def upload_ui() -> None:
 
     try:
         encoder = load_encoder()
-        report = ingest(corpus, index_dir(), encoder, IndexSettings(model=encoder.name), progress=progress)
+        choice = backend()
+        if choice.name == "milvus":
+            from qa.retrieval.milvus_ingest import ingest_milvus
+
+            report = ingest_milvus(corpus, index_dir(), encoder, choice.milvus, IndexSettings(model=encoder.name),
+                                   progress=progress)
+        else:
+            report = ingest(corpus, index_dir(), encoder, IndexSettings(model=encoder.name), progress=progress)
     except QAError as exc:
         st.error(f"The index could not be updated: {md_escape(exc)}")
         return

@@ -36,12 +36,19 @@ def load_encoder():
     return Encoder()
 
 
+def backend():
+    """The back end QA_BACKEND / QA_MILVUS_URI name (embedded by default)."""
+    from qa.retrieval.backend import choose_backend
+
+    return choose_backend(index_dir())
+
+
 @st.cache_resource(show_spinner="Loading the index…")
-def load_index(index: str, generation: str):
+def load_index(index: str, generation: str, _backend=None):
     """One ``qa.Index`` per index generation; a rebuilt index is a new cache key."""
     from qa.api import Index
 
-    return Index.open(Path(index), encoder=load_encoder())
+    return Index.open(Path(index), encoder=load_encoder(), backend=_backend)
 
 
 def html(markup: str) -> None:
@@ -51,11 +58,11 @@ def html(markup: str) -> None:
 
 def open_index():
     """The current index, or an error with the fix (and the page stops)."""
-    from qa.retrieval.store import read_manifest
+    from qa.retrieval.backend import index_generation
 
     try:
-        generation = read_manifest(index_dir())["generation"]
-        return load_index(str(index_dir()), generation)
+        choice = backend()
+        return load_index(str(index_dir()), index_generation(index_dir(), choice), choice)
     except QAError as exc:
         st.error(f"{md_escape(exc)}. Run `make run` (or `qa ingest`) to build the index.")
         st.stop()
