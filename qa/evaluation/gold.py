@@ -46,6 +46,9 @@ class GoldQuestion:
     split: str = "report"
     type: str = ""
     docs: tuple[str, ...] = ()
+    pages: tuple[int, ...] = ()
+    answer_type: str = ""
+    paraphrased: bool = False
 
     @property
     def answerable(self) -> bool:
@@ -82,10 +85,19 @@ def load_gold(path: Path) -> list[GoldQuestion]:
             raise QAError(f"{where}: split must be 'tune' or 'report', got {split!r}")
         out.append(GoldQuestion(id=str(row["id"]), question=row["question"], answers=tuple(row["answers"]),
                                 evidence=tuple(row["evidence"]), split=split, type=row.get("type", ""),
-                                docs=tuple(row.get("docs", ()))))
+                                docs=tuple(row.get("docs", ())), pages=_pages(row, where),
+                                answer_type=str(row.get("answer_type", "")),
+                                paraphrased=bool(row.get("paraphrased", False))))
     if not out:
         raise QAError(f"{path} holds no questions")
     return out
+
+
+def _pages(row: dict, where: str) -> tuple[int, ...]:
+    pages = row.get("pages", [])
+    if not isinstance(pages, list) or not all(isinstance(p, int) and p > 0 for p in pages):
+        raise QAError(f"{where}: 'pages' must be a list of page numbers (1, 2, ...), got {pages!r}")
+    return tuple(pages)
 
 
 def locate_evidence(finder: QuoteFinder, questions: list[GoldQuestion]) -> dict[str, list[list[tuple[str, int, int]]]]:

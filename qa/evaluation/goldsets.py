@@ -1,0 +1,68 @@
+"""The gold sets the project evaluates on, each with its questions, corpus folder and index.
+
+``home`` asks about the home corpus (``corpus/``, indexed in ``index/``); ``real`` asks about
+twelve public PDFs of the kinds users bring (``eval/corpus-real/``, copied byte for byte from
+``../shared/corpus-real``; indexed once into ``eval/cache/real-index``). Both are split into a
+tuning and a reporting split; the real set's splits keep whole documents apart. Paths are
+relative to the repository root, where ``qa eval`` runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from qa.types import SettingsError
+
+
+@dataclass(frozen=True)
+class GoldSet:
+    """One gold set: a name for tables, its questions file, the corpus they ask about, its index."""
+
+    name: str
+    title: str
+    questions: Path
+    corpus: Path
+    index: Path
+
+
+GOLD_SETS = (
+    GoldSet("home", "Home corpus (5 documents)", Path("eval/questions.jsonl"), Path("corpus"), Path("index")),
+    GoldSet("real", "Real documents (12 PDFs nobody tuned for)", Path("eval/real_questions.jsonl"),
+            Path("eval/corpus-real"), Path("eval/cache/real-index")),
+)
+
+
+def gold_set(name: str) -> GoldSet:
+    """The gold set called ``name``; SettingsError naming the choices otherwise."""
+    for g in GOLD_SETS:
+        if g.name == name:
+            return g
+    raise SettingsError(f"no gold set {name!r}: choose one of {', '.join(g.name for g in GOLD_SETS)}")
+
+
+def custom_gold_set(questions: str | Path, corpus: str | Path | None, index: str | Path) -> GoldSet:
+    """A gold set from the command line's ``--questions FILE [--corpus DIR]`` over ``index``."""
+    questions = Path(questions)
+    return GoldSet(questions.stem, str(questions), questions, Path(corpus) if corpus else Path(""), Path(index))
+
+
+def open_gold_retriever(g: GoldSet, encoder=None, progress=None):
+    """A retriever over the index the questions of ``g`` are asked against (embedded back end).
+
+    The index is (re)built first when it is missing or older than the corpus folder; a set
+    without a corpus folder opens its index as it is.
+    """
+    from qa.retrieval.backend import open_retriever
+    from qa.retrieval.build import IndexSettings, index_status, ingest
+    from qa.retrieval.encoder import Encoder, model_name_from_env
+
+    if g.corpus != Path(""):
+        if not g.corpus.is_dir():
+            raise SettingsError(f"gold set {g.name!r}: corpus folder {g.corpus} does not exist")
+        name = encoder.name if encoder is not None else model_name_from_env()
+        settings = IndexSettings(model=name)
+        if index_status(g.corpus, g.index, settings, name) != "fresh":
+            encoder = encoder or Encoder(name)
+            ingest(g.corpus, g.index, encoder, settings, progress=progress)
+    return open_retriever(g.index, encoder=encoder)
