@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from qa.evaluation.answer_metrics import (
+    ReliabilityBin,
     calibration_bin,
+    cited_page_right,
     citation_precision,
     expected_calibration_error,
     hit_rate,
@@ -13,6 +15,9 @@ from qa.evaluation.answer_metrics import (
     overlaps,
     refusal_precision_recall,
     relevant_citations,
+    reliability_bins,
+    share,
+    short_answer_right,
 )
 
 
@@ -92,3 +97,55 @@ def test_expected_calibration_error_by_hand():
         expected_calibration_error([0.5], [True, False])
     with pytest.raises(ValueError):
         expected_calibration_error([0.5], [True], bins=0)
+
+
+@pytest.mark.parametrize("short, gold, right", [
+    ("Geneva", ["Geneva"], True),                       # equal
+    ("geneva.", ["Geneva"], True),                      # case and a final full stop ignored
+    ("March 2022", ["2022"], True),                     # the gold answer with words around it
+    ("$469 billion", ["$469 billion", "469"], True),    # any gold answer
+    ("1,000", ["more than 1,000"], False),              # a part of the gold answer is not enough
+    ("120", ["12"], False),                             # not inside a word
+    ("New York", ["York", "Geneva"], True),             # a whole word of it
+    ("New Yorker", ["York"], False),
+    ("the European Union", ["European  Union"], True),  # spacing ignored
+    ("", ["Geneva"], False),                            # no short answer given
+    (None, ["Geneva"], False),
+    ("Geneva", [], False),                              # nothing to match
+    ("Geneva", ["  "], False),                          # an empty gold answer matches nothing
+])
+def test_short_answer_right_by_hand(short, gold, right):
+    assert short_answer_right(short, gold) is right
+
+
+def test_cited_page_right_by_hand():
+    assert cited_page_right("fw", (5,), ("fw",), (5,))
+    assert cited_page_right("fw", (4, 5), ("fw",), (5, 9))     # a quote over a page break touches 5
+    assert not cited_page_right("fw", (6,), ("fw",), (5,))     # the page next to it is wrong
+    assert not cited_page_right("wh", (5,), ("fw",), (5,))     # right page of another document
+    assert cited_page_right("wh", (5,), (), (5,))              # no gold document: any document
+    assert not cited_page_right("fw", (), ("fw",), (5,))       # the citation's page is unknown
+    assert not cited_page_right("fw", (5,), ("fw",), ())       # gold without pages
+
+
+def test_share():
+    assert share([True, False, False, True, True]) == 3 / 5
+    assert share([False, False]) == 0.0
+    assert share([]) == 0.0
+
+
+def test_reliability_bins_by_hand():
+    # the five answers of test_expected_calibration_error_by_hand, in five bins of width 0.2
+    conf = [0.9, 0.95, 0.3, 0.35, 0.6]
+    right = [True, False, False, False, True]
+    table = reliability_bins(conf, right, bins=5)
+    assert [(b.low, b.high) for b in table] == [(0.0, 0.2), (0.2, 0.4), (0.4, 0.6), (0.6, 0.8), (0.8, 1.0)]
+    assert [b.count for b in table] == [0, 2, 0, 1, 2]
+    assert [b.accuracy for b in table] == [0.0, 0.0, 0.0, 1.0, 0.5]
+    assert [b.confidence for b in table] == pytest.approx([0.0, 0.325, 0.0, 0.6, 0.925])
+    assert table[3] == ReliabilityBin(low=0.6, high=0.8, count=1, accuracy=1.0, confidence=0.6)
+    assert len(reliability_bins([], [])) == 10 and all(b.count == 0 for b in reliability_bins([], []))
+    with pytest.raises(ValueError, match="1 confidences for 2 outcomes"):
+        reliability_bins([0.5], [True, False])
+    with pytest.raises(ValueError, match="bins must be at least 1"):
+        reliability_bins([0.5], [True], bins=0)

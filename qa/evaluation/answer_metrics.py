@@ -1,5 +1,6 @@
-"""Answer metrics as pure functions: hit, citation precision, refusal precision and recall,
-expected calibration error. ``qa.evaluation.gold`` feeds them the outcomes of ``qa ask``.
+"""Answer metrics as pure functions: hit, short answer right, cited page right, citation
+precision, refusal precision and recall, reliability bins and expected calibration error.
+``qa.evaluation.gold_answers`` feeds them the outcomes of ``qa ask``.
 
 A *place* is ``(doc_id, start, end)``: a half-open character range of a document's text.
 Two places overlap when they are in the same document and share at least one character
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 Place = tuple[str, int, int]
@@ -32,6 +34,40 @@ def is_hit(answer_text: str | None, gold_answers: Iterable[str]) -> bool:
         return False
     text = normalise_answer(answer_text)
     return any(normalise_answer(a) and normalise_answer(a) in text for a in gold_answers)
+
+
+def short_answer_right(short: str | None, gold_answers: Iterable[str]) -> bool:
+    """True when the short answer holds a gold answer as a run of whole words (both normalised).
+
+    Both are normalised (``normalise_answer``) and cut into words; the short answer is right when
+    the words of some gold answer appear in it consecutively: equal ("Geneva" for "Geneva"), or
+    with words around it ("March 2022" for "2022"), but not inside a word ("120" for "12") and
+    not a part of the gold answer ("1 000" for "more than 1 000"). No short answer (``None`` or
+    ``""``) is never right; an empty gold answer matches nothing.
+    """
+    words = normalise_answer(short or "").split()
+    for gold in gold_answers:
+        want = normalise_answer(gold).split()
+        if want and any(words[i:i + len(want)] == want for i in range(len(words) - len(want) + 1)):
+            return True
+    return False
+
+
+def cited_page_right(cited_doc: str, cited_pages: Iterable[int], gold_docs: Iterable[str],
+                     gold_pages: Iterable[int]) -> bool:
+    """True when a citation is in a gold document and shares a page with the gold evidence.
+
+    ``cited_pages`` are the pages the cited quote touches (it may run over a page break);
+    ``gold_pages`` the 1-based pages of the evidence. No gold document given means any document.
+    A citation with no known page, or gold without pages, is never right.
+    """
+    docs = set(gold_docs)
+    return (not docs or cited_doc in docs) and bool(set(cited_pages) & set(gold_pages))
+
+
+def share(flags: Sequence[bool]) -> float:
+    """Share of true flags; 0.0 for none."""
+    return sum(flags) / len(flags) if flags else 0.0
 
 
 def overlaps(a: Place, b: Place) -> bool:
@@ -60,7 +96,7 @@ def citation_precision(per_question: Sequence[tuple[int, int]]) -> float:
 
 def hit_rate(hits: Sequence[bool]) -> float:
     """Share of answerable questions whose answer is a hit; 0.0 for no question."""
-    return sum(hits) / len(hits) if hits else 0.0
+    return share(hits)
 
 
 def refusal_precision_recall(abstained: Sequence[bool], answerable: Sequence[bool]) -> tuple[float, float]:
@@ -83,24 +119,49 @@ def calibration_bin(confidence: float, bins: int = ECE_BINS) -> int:
     return min(max(int(confidence * bins), 0), bins - 1)
 
 
-def expected_calibration_error(confidences: Sequence[float], correct: Sequence[bool], bins: int = ECE_BINS) -> float:
-    """Expected calibration error (Naeini et al. 2015; Guo et al. 2017):
+@dataclass(frozen=True)
+class ReliabilityBin:
+    """One confidence bin ``[low, high)``: how many answers fell in it, their hit rate and mean
+    confidence (both 0.0 for an empty bin)."""
 
-        ECE = sum over non-empty bins b of  n_b / N * |accuracy_b - mean confidence_b|
+    low: float
+    high: float
+    count: int
+    accuracy: float
+    confidence: float
 
-    with ``bins`` equal-width bins of confidence (``calibration_bin``). 0.0 for no prediction.
-    The gold run passes the answered questions: confidence of the shown answer, correct = hit
-    (an answer to an unanswerable question is wrong); abstentions show nothing and are left out.
+
+def reliability_bins(confidences: Sequence[float], correct: Sequence[bool],
+                     bins: int = ECE_BINS) -> tuple[ReliabilityBin, ...]:
+    """Every one of ``bins`` equal-width confidence bins (``calibration_bin``) with its count,
+    accuracy (share correct) and mean confidence: the data of a reliability diagram.
+
+    Raises ValueError when the sequences differ in length or ``bins`` is below 1.
     """
     if len(confidences) != len(correct):
         raise ValueError(f"{len(confidences)} confidences for {len(correct)} outcomes")
     if bins < 1:
         raise ValueError(f"bins must be at least 1, got {bins}")
-    totals: dict[int, list[float]] = {}
+    totals = [[0, 0.0, 0.0] for _ in range(bins)]
     for conf, ok in zip(confidences, correct):
-        b = totals.setdefault(calibration_bin(conf, bins), [0, 0.0, 0.0])
+        b = totals[calibration_bin(conf, bins)]
         b[0] += 1
         b[1] += float(ok)
         b[2] += conf
+    return tuple(ReliabilityBin(low=i / bins, high=(i + 1) / bins, count=c,
+                                accuracy=right / c if c else 0.0, confidence=conf / c if c else 0.0)
+                 for i, (c, right, conf) in enumerate(totals))
+
+
+def expected_calibration_error(confidences: Sequence[float], correct: Sequence[bool], bins: int = ECE_BINS) -> float:
+    """Expected calibration error (Naeini et al. 2015; Guo et al. 2017):
+
+        ECE = sum over non-empty bins b of  n_b / N * |accuracy_b - mean confidence_b|
+
+    with ``bins`` equal-width bins of confidence (``reliability_bins``). 0.0 for no prediction.
+    The gold run passes the answered questions: confidence of the shown answer, correct = hit
+    (an answer to an unanswerable question is wrong); abstentions show nothing and are left out.
+    """
+    table = reliability_bins(confidences, correct, bins)
     n = len(confidences)
-    return sum(c / n * abs(right / c - conf / c) for c, right, conf in totals.values()) if n else 0.0
+    return sum(b.count / n * abs(b.accuracy - b.confidence) for b in table if b.count) if n else 0.0
