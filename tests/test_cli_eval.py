@@ -52,6 +52,8 @@ def run_json(capsys, argv) -> dict:
 def test_eval_json_on_the_tiny_gold_set(capsys, tiny):
     index, gold = tiny
     out = run_json(capsys, ["eval", "--index", str(index), "--questions", str(gold("report")), "--json"])
+    assert list(out) == ["gold-report"] and list(out["gold-report"]) == ["report"]   # no tune questions: left out
+    out = out["gold-report"]["report"]
     assert (out["questions"], out["answerable"], out["split"]) == (6, 4, "report")
     # the values worked out in test_answer_quality, through the command
     assert out["answers"]["hit_rate"] == pytest.approx(0.75)

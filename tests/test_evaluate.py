@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from qa.evaluation.answer_metrics import normalise_answer
+from qa.evaluation.evidence import alnum_fold, loose_places
 from qa.evaluation.gold import evidence_recall_at_k, load_gold
 from qa.types import Chunk, QAError
 
@@ -28,6 +29,37 @@ def test_evidence_recall_by_hand():
     assert evidence_recall_at_k(ranked, [], 10) == 0.0
     # touching is not overlapping: [100, 150) vs a quote at [150, 160)
     assert evidence_recall_at_k([chunk("a", 100, 150)], [[("a", 150, 160)]], 1) == 0.0
+
+
+def test_alnum_fold_keeps_letters_and_digits_with_their_offsets():
+    folded = alnum_fold("Op erational ﬁ-1")
+    assert folded.text == "operationalfi1"
+    #                  O  p  e  r  a  t  i  o   n   a   l   f   i   1   (the ligature at 13 gives f and i)
+    assert folded.offsets == (0, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 13, 15)
+
+
+def test_loose_places_map_back_to_the_text_of_record():
+    text = "Today, there are more than 1,000 op erational satellites. We ﬁltered them; we filtered."
+    assert loose_places(alnum_fold(text), "1,000 operational satellites") == [(27, 56)]
+    assert text[27:56] == "1,000 op erational satellites"
+    # a ligature, and the same words again further on: both places, each from first to last letter
+    places = loose_places(alnum_fold(text), "filtered")
+    assert [text[a:b] for a, b in places] == ["ﬁltered", "filtered"]
+    assert loose_places(alnum_fold(text), "orbital satellites") == []
+    assert loose_places(alnum_fold(text), " ,. ") == []          # no letter or digit: nothing
+
+
+def test_gold_lines_of_the_home_set_take_their_answer_type_and_paraphrase_from_type(tmp_path):
+    path = tmp_path / "gold.jsonl"
+    rows = [{"id": "a", "question": "q", "answers": ["1"], "evidence": ["e"], "type": "numeric"},
+            {"id": "b", "question": "q", "answers": ["x"], "evidence": ["e"], "type": "paraphrase"},
+            {"id": "c", "question": "q", "answers": ["x"], "evidence": ["e"], "type": "paraphrase",
+             "paraphrased": False, "answer_type": "term", "pages": [3, 4]}]
+    path.write_text("\n".join(json.dumps(r) for r in rows))
+    a, b, c = load_gold(path)
+    assert (a.answer_type, a.paraphrased) == ("number", False)
+    assert (b.answer_type, b.paraphrased) == ("", True)
+    assert (c.answer_type, c.paraphrased, c.pages) == ("term", False, (3, 4))   # given fields win
 
 
 def test_normalise_answer():
@@ -130,3 +162,88 @@ def test_beir_end_to_end_on_a_tiny_dataset(tmp_path, encoder):
         assert metrics["ndcg@10"] == 1.0 and metrics["mrr@10"] == 1.0, mode
     run = read_trec_run(tmp_path / "runs" / "hybrid.trec")
     assert max(run["q1"], key=run["q1"].get) == "d1"
+
+
+# --- the answer figures of a gold run, fast (fake encoder): each at a value worked out by hand ---
+
+EXTRA = {  # per question of test_answer_quality's tiny gold set: the real set's extra fields
+    "c1": {"paraphrased": True, "answer_type": "term", "pages": [1], "docs": ["relay"]},
+    # "Chile" is a gold answer too; gold page 1 is wrong on purpose (the sentence is on page 2)
+    "c2": {"answers": ["Chile, Namibia and Australia", "Chile"], "answer_type": "place", "pages": [1],
+           "docs": ["relay"]},
+    "c3": {"answer_type": "number", "pages": [2], "docs": ["treaty"]},
+    "p1": {"paraphrased": True, "answer_type": "term", "pages": [1], "docs": ["treaty"]},
+    "u1": {"paraphrased": True},
+}
+# A paraphrased question that shares no word with its evidence; six passages of another document
+# share all of its words, so none of the top 5 passages of BM25 holds the evidence.
+PARAPHRASED = {"id": "pp", "question": "Where was the probe put together, in which city?", "answers": ["Toulouse"],
+               "evidence": ["Engineers in Toulouse assembled the spacecraft over two years."], "paraphrased": True,
+               "answer_type": "place", "pages": [1], "docs": ["relay"], "split": "report"}
+PROBES = [(f"P{i}", f"Probe {w} was put together in a city {i}: the probe city keeps probe parts together.")
+          for i, w in enumerate(["Alpha", "Beta", "Gamma", "Delta", "Epsilon", "Zeta"])]
+
+
+@pytest.fixture
+def paged_run(tmp_path, fake_encoder):
+    from conftest import make_document
+    from test_answer_quality import DOCUMENTS, SETTINGS, gold_lines
+
+    from qa.evaluation.gold import evaluate_gold
+    from qa.retrieval.build import build_index, corpus_fingerprint
+    from qa.retrieval.retriever import Retriever
+    from qa.retrieval.store import load_index
+
+    docs = [make_document(d.doc_id, [(s.label, d.text[s.start:s.end].strip()) for s in d.sections], pages=2)
+            for d in DOCUMENTS] + [make_document("probes", PROBES, pages=3)]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for doc in docs:
+        (corpus / doc.path).write_text(doc.text, encoding="utf-8")
+    build_index(docs, tmp_path / "index", fake_encoder, SETTINGS, corpus_fingerprint(corpus, SETTINGS, fake_encoder.name))
+    retriever = Retriever(load_index(tmp_path / "index"), fake_encoder)
+    gold = tmp_path / "gold.jsonl"
+    rows = [dict(r, **EXTRA.get(r["id"], {})) for r in gold_lines()] + [PARAPHRASED]
+    gold.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    return evaluate_gold(retriever, load_gold(gold))
+
+
+def test_short_answers_pages_and_paraphrases_at_their_hand_worked_values(paged_run):
+    rows = {r.id: r for r in paged_run.rows}
+    # the questions behave as designed (otherwise the figures below mean nothing)
+    assert [rows[i].hit for i in ("c1", "c2", "c3", "p1", "pp")] == [True, True, True, False, False]
+    assert (rows["c2"].short, rows["c3"].short) == ("Chile", "")            # c3: "five" is not a numeral
+    assert not rows["pp"].abstained and "Probe" in rows["pp"].short         # answered from a probe passage
+    assert (rows["c1"].cited_pages, rows["c2"].cited_pages, rows["c3"].cited_pages) == ((1,), (2,), (1, 2))
+    assert rows["pp"].recall["bm25"] == 0.0 and rows["pp"].first_relevant["bm25"] is None
+    a = paged_run.summary["answers"]
+    assert a["hit_rate"] == pytest.approx(3 / 5)                   # c1 c2 c3 hit; p1, pp miss
+    assert a["paraphrased_hit_rate"] == pytest.approx(1 / 3)      # c1 hits, p1 and pp miss (u1 is unanswerable)
+    assert a["short_answer_right"] == pytest.approx(1 / 3)        # c2 "Chile" right; c3 "" and pp wrong
+    assert a["cited_page_right"] == pytest.approx(2 / 3)          # hits c1 p.1 and c3 p.1-2 right; c2 p.2 not 1
+    counts = paged_run.summary["counts"]
+    assert (counts["paraphrased"], counts["short_answer_expected"], counts["hits_with_pages"]) == (3, 3, 3)
+
+
+def test_paraphrased_recall_at_5_is_reported_apart(paged_run):
+    bm25 = paged_run.summary["modes"]["bm25"]
+    assert bm25["recall@5"] == pytest.approx(4 / 5)                 # pp's evidence is not in the top 5
+    assert bm25["paraphrased_recall@5"] == pytest.approx(2 / 3)     # c1, p1 found (1, 1); pp not (0)
+
+
+def test_reliability_bins_are_the_answers_shown(paged_run):
+    from qa.evaluation.answer_metrics import reliability_bins
+
+    shown = [r for r in paged_run.rows if not r.abstained]
+    assert sum(b["count"] for b in paged_run.reliability) == len(shown) == 6
+    assert [b["count"] for b in paged_run.reliability] == [
+        b.count for b in reliability_bins([r.confidence for r in shown], [bool(r.hit) for r in shown])]
+
+
+def test_a_set_without_paraphrases_or_pages_leaves_those_figures_out():
+    from qa.evaluation.gold_answers import QuestionResult, summarise_answers
+
+    row = QuestionResult(id="a", split="report", answerable=True, recall={}, first_relevant={}, abstained=False,
+                         answer="x", hit=True, citations=1, relevant_citations=1, latency_ms=1.0, confidence=0.9)
+    assert set(summarise_answers([row])) == {"hit_rate", "citation_precision", "abstain_precision",
+                                             "abstain_recall", "calibration_error"}

@@ -7,19 +7,23 @@ import os
 import sys
 from pathlib import Path
 
-from qa.cli.common import add_common, open_index, progress_bar
-from qa.types import SettingsError
-
-DEFAULT_GOLD = "eval/questions.jsonl"
+from qa.cli.common import add_common, progress_bar
+from qa.cli.gold import _modes, cmd_eval_gold
 
 
 def add_parsers(sub) -> None:
     """Register ``eval`` and ``bench``."""
-    p = sub.add_parser("eval", help="retrieval and answer metrics on a gold set or a BEIR dataset")
+    p = sub.add_parser("eval", help="retrieval and answer metrics on the gold sets or a BEIR dataset")
     add_common(p)
-    p.add_argument("--questions", default=os.environ.get("QA_GOLD", DEFAULT_GOLD), help="gold JSONL file")
+    p.set_defaults(corpus=None)   # here --corpus goes with --questions only
+    p.add_argument("--set", default=None,
+                   help="gold set: home (corpus/ in --index), real (eval/corpus-real) or all (default)")
+    p.add_argument("--questions", default=None,
+                   help="another gold JSONL file (default $QA_GOLD), over --index, or over --corpus DIR "
+                        "indexed into --index if given, else eval/cache/gold-NAME")
     p.add_argument("--split", default=None,
-                   help="gold: tune, report (default) or all; BEIR: the qrels split (default test)")
+                   help="gold: tune, report or all, comma-separated (default report,tune, side by side); "
+                        "BEIR: the qrels split (default test)")
     p.add_argument("--modes", default="bm25,dense,hybrid")
     p.add_argument("--k", type=int, default=10)
     p.add_argument("--beir", default=None, help="a BEIR-format folder (corpus.jsonl, queries.jsonl, qrels/)")
@@ -39,75 +43,10 @@ def _progress():
     return progress_bar()[0]
 
 
-def _modes(args) -> tuple[str, ...]:
-    modes = tuple(m.strip() for m in args.modes.split(",") if m.strip())
-    bad = [m for m in modes if m not in ("bm25", "dense", "hybrid")]
-    if bad or not modes:
-        raise SettingsError(f"--modes takes bm25, dense and/or hybrid, got {args.modes!r}")
-    return modes
-
-
 def cmd_eval(args) -> int:
     if args.beir:
         return _eval_beir(args)
-    from qa.evaluation.gold import evaluate_gold, load_gold
-
-    if args.k < 1:
-        raise SettingsError(f"--k must be at least 1, got {args.k}")
-    split = args.split or ("tune" if args.sweep else "report")
-    if split not in ("tune", "report", "all"):
-        raise SettingsError(f"--split for a gold set is tune, report or all, got {split!r}")
-    questions = [q for q in load_gold(Path(args.questions)) if split == "all" or q.split == split]
-    if not questions:
-        raise SettingsError(f"{args.questions} has no questions in split {split!r}")
-    retriever = open_index(args).retriever
-    if args.sweep:
-        return _sweep_gold(args, retriever, questions)
-    result = evaluate_gold(retriever, questions, modes=_modes(args), k=args.k)
-    summary = dict(result.summary, split=split, questions_file=args.questions)
-    if args.report:
-        from qa.evaluation.report import write_report
-
-        paths = write_report(Path(args.report), result, f"Gold-set evaluation ({split} split, {len(questions)} questions)",
-                             {"split": split})
-        print("wrote " + ", ".join(map(str, paths)), file=sys.stderr)
-    if args.json:
-        print(json.dumps(summary))
-    else:
-        from qa.evaluation.report import metrics_table
-
-        print(f"{len(questions)} questions ({split} split, {summary['answerable']} answerable)\n")
-        print(metrics_table(summary["modes"]))
-        a, lat = summary["answers"], summary["latency_ms"]
-        print(f"\nanswers: hit rate {a['hit_rate']:.3f}, citation precision {a['citation_precision']:.3f}, "
-              f"abstain precision {a['abstain_precision']:.3f}, abstain recall {a['abstain_recall']:.3f}; "
-              f"latency mean {lat['mean']:.0f} ms, p95 {lat['p95']:.0f} ms")
-    return 0
-
-
-def _sweep_gold(args, retriever, questions) -> int:
-    from qa.evaluation.sweep import gold_qrels, sweep_answers, sweep_fusion
-    from qa.retrieval.retriever import SearchSettings
-
-    if args.split not in (None, "tune"):
-        print(f"note: sweeping on the {args.split} split; tune on the tuning split only", file=sys.stderr)
-    tune = questions
-    fusion = sweep_fusion(retriever, {q.id: q.question for q in tune}, gold_qrels(retriever, tune))
-    best = fusion[0].setting
-    answers = sweep_answers(retriever, tune, SearchSettings(mode="hybrid", k=10, **best))
-    out = {"split": args.split or "tune", "questions": len(tune),
-           "fusion": [{"setting": p.setting, "ndcg@10": round(p.score, 4)} for p in fusion],
-           "answers_best": [{"setting": p.setting, "accuracy": round(p.score, 4)} for p in answers[:10]]}
-    if args.json:
-        print(json.dumps(out))
-    else:
-        for p in fusion:
-            print(f"{json.dumps(p.setting):50s} hybrid ndcg@10 {p.score:.4f}")
-        print(f"\nbest fusion: {best}")
-        for p in answers[:5]:
-            print(f"{json.dumps(p.setting):70s} right {p.score:.3f}")
-        print(f"best answer setting: {answers[0].setting}")
-    return 0
+    return cmd_eval_gold(args)
 
 
 def _eval_beir(args) -> int:

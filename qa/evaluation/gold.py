@@ -4,8 +4,9 @@ A passage is relevant to a question when its character span overlaps the span of
 question's evidence quotes, located in the documents with the citation lookup; judgements
 therefore survive any change of chunking. Recall@k is the share of a question's evidence quotes
 that the top k passages cover; MRR@10 and nDCG@10 use passage relevance (qa.evaluation.metrics).
-Answers are measured with qa.evaluation.answer_metrics: a citation is relevant only when its own
-quote overlaps an evidence quote's span (not when it merely sits in a passage that holds evidence).
+Answers are measured with qa.evaluation.answer_metrics (through qa.evaluation.gold_answers): a
+citation is relevant only when its own quote overlaps an evidence quote's span (not when it merely
+sits in a passage that holds evidence). Recall@5 of the paraphrased questions is reported apart.
 """
 
 from __future__ import annotations
@@ -19,20 +20,19 @@ import numpy as np
 
 from qa.answers.answer import AnswerSettings, answer_question
 from qa.answers.quotes import QuoteFinder
-from qa.evaluation.answer_metrics import (
-    citation_precision,
-    expected_calibration_error,
-    hit_rate,
-    is_hit,
-    refusal_precision_recall,
-    relevant_citations,
-)
+from qa.evaluation.evidence import alnum_fold, loose_places
+from qa.evaluation.gold_answers import QuestionResult, answer_counts, question_row, reliability, summarise_answers
 from qa.evaluation.metrics import evaluate_run
 from qa.retrieval.retriever import Retriever, SearchSettings
-from qa.types import Answer, QAError
+from qa.types import QAError
 
 MODES = ("bm25", "dense", "hybrid")
 RECALL_KS = (1, 3, 5, 10, 20)
+# A home-set question's ``type`` stands for its answer type and paraphrase flag when the line has none.
+_HOME_ANSWER_TYPES = {"date": "date", "numeric": "number", "name": "name"}
+
+__all__ = ["MODES", "EvalResult", "GoldQuestion", "QuestionResult", "evaluate_gold", "load_gold",
+           "locate_evidence", "summarise_answers"]
 
 
 @dataclass(frozen=True)
@@ -86,8 +86,8 @@ def load_gold(path: Path) -> list[GoldQuestion]:
         out.append(GoldQuestion(id=str(row["id"]), question=row["question"], answers=tuple(row["answers"]),
                                 evidence=tuple(row["evidence"]), split=split, type=row.get("type", ""),
                                 docs=tuple(row.get("docs", ())), pages=_pages(row, where),
-                                answer_type=str(row.get("answer_type", "")),
-                                paraphrased=bool(row.get("paraphrased", False))))
+                                answer_type=str(row.get("answer_type", _HOME_ANSWER_TYPES.get(row.get("type"), ""))),
+                                paraphrased=bool(row.get("paraphrased", row.get("type") == "paraphrase"))))
     if not out:
         raise QAError(f"{path} holds no questions")
     return out
@@ -101,15 +101,22 @@ def _pages(row: dict, where: str) -> tuple[int, ...]:
 
 
 def locate_evidence(finder: QuoteFinder, questions: list[GoldQuestion]) -> dict[str, list[list[tuple[str, int, int]]]]:
-    """For each question, for each evidence quote, every exact place it occurs: (doc_id, start, end).
+    """For each question, for each evidence quote, every place it occurs: (doc_id, start, end).
 
-    Raises QAError naming the question whose evidence is in no document.
+    Exact places (the citation lookup) first; a quote found nowhere exactly is looked for in the
+    question's documents (all, when it names none) with letters and digits only
+    (qa.evaluation.evidence), the gold checker's own comparison. Raises QAError naming the
+    question whose evidence is in no document even so.
     """
-    located = {}
+    located, folded = {}, {}
     for q in questions:
         per_quote = []
         for quote in q.evidence:
             places = [(m.doc_id, m.start, m.end) for m in finder.find(quote, near=False)]
+            for doc_id in ([] if places else [d for d in q.docs if d in finder.documents] or list(finder.documents)):
+                if doc_id not in folded:
+                    folded[doc_id] = alnum_fold(finder.documents[doc_id].text)
+                places += [(doc_id, a, b) for a, b in loose_places(folded[doc_id], quote)]
             if not places:
                 raise QAError(f"gold question {q.id}: evidence quote not found in the corpus: {quote[:80]!r}")
             per_quote.append(places)
@@ -130,31 +137,15 @@ def evidence_recall_at_k(ranked_chunks: list, evidence: list[list[tuple[str, int
 
 
 @dataclass(frozen=True)
-class QuestionResult:
-    """Per-question outcome, for the report's table."""
-
-    id: str
-    split: str
-    answerable: bool
-    recall: dict
-    first_relevant: dict
-    abstained: bool
-    answer: str
-    hit: bool | None
-    citations: int
-    relevant_citations: int
-    latency_ms: float
-    confidence: float = 0.0
-
-
-@dataclass(frozen=True)
 class EvalResult:
-    """Aggregates in the shape of ``qa eval --json`` plus per-question rows and curves."""
+    """Aggregates in the shape of ``qa eval --json`` plus per-question rows, curves and the
+    reliability diagram's bins (answers shown, correct = hit)."""
 
     summary: dict
     rows: tuple[QuestionResult, ...] = ()
     curves: dict = field(default_factory=dict)
     per_document: dict = field(default_factory=dict)
+    reliability: tuple = ()
 
 
 def evaluate_gold(
@@ -167,81 +158,79 @@ def evaluate_gold(
     answers: bool = True,
     progress=None,
 ) -> EvalResult:
-    """Run every question through each retrieval mode and (hybrid) ``qa ask``; measure everything."""
+    """Run every question through each retrieval mode and (hybrid) ``qa ask``; measure everything.
+
+    ``progress(done, total)`` is called after each question (all its modes and its answer).
+    Raises QAError when an evidence quote is in no document.
+    """
     finder = QuoteFinder(retriever)
     located = locate_evidence(finder, questions)
-    depth = max(k, max(RECALL_KS), 100)
     vectors = retriever.encode_many([q.question for q in questions])
-    modes_out, curves, per_mode_rows = {}, {}, {}
-    per_document: dict = {}
-    for mode in modes:
-        settings = SearchSettings(**{**base.__dict__, "mode": mode, "k": max(k, max(RECALL_KS)), "depth": depth})
-        run, qrels, recalls, firsts = {}, {}, {}, {}
-        for q, vec in zip(questions, vectors):
-            hits = retriever.search(q.question, settings, query_vector=vec)
-            chunks = [h.chunk for h in hits]
-            run[q.id] = {c.chunk_id: float(len(chunks) - i) for i, c in enumerate(chunks)}
-            if not q.answerable:
-                continue
-            places = [p for quote in located[q.id] for p in quote]
-            qrels[q.id] = {c.chunk_id: 1 for c in retriever.chunks_overlapping(places)}
-            recalls[q.id] = {kk: evidence_recall_at_k(chunks, located[q.id], kk) for kk in RECALL_KS}
-            firsts[q.id] = next((i + 1 for i, c in enumerate(chunks) if c.chunk_id in qrels[q.id]), None)
-            for doc_id in {d for d, _, _ in places}:
-                per_document.setdefault(mode, {}).setdefault(doc_id, []).append(recalls[q.id][k if k in RECALL_KS else 10])
-        measured = evaluate_run(run, qrels, metrics=(f"mrr@{k}", f"ndcg@{k}"))
-        ids = list(recalls)
-        modes_out[mode] = {**{f"recall@{kk}": _mean([recalls[i][kk] for i in ids]) for kk in (1, 5, 10)},
-                           f"mrr@{k}": measured[f"mrr@{k}"], f"ndcg@{k}": measured[f"ndcg@{k}"]}
-        curves[mode] = {kk: _mean([recalls[i][kk] for i in ids]) for kk in RECALL_KS}
-        per_mode_rows[mode] = (recalls, firsts)
-    summary = {"questions": len(questions), "answerable": sum(q.answerable for q in questions), "modes": modes_out}
-    rows: list[QuestionResult] = []
-    if answers:
-        answer_summary, latency, rows = _answer_metrics(retriever, finder, questions, located, base,
-                                                        answer_settings, per_mode_rows, progress)
-        summary["answers"] = answer_summary
-        summary["latency_ms"] = latency
-    per_doc = {m: {d: _mean(v) for d, v in docs.items()} for m, docs in per_document.items()}
-    return EvalResult(summary=summary, rows=tuple(rows), curves=curves, per_document=per_doc)
-
-
-def _answer_metrics(retriever, finder, questions, located, base, answer_settings, per_mode_rows, progress=None):
-    """Ask every question (hybrid) and measure the answers with qa.evaluation.answer_metrics."""
-    latencies, rows = [], []
-    settings = SearchSettings(**{**base.__dict__, "mode": "hybrid", "k": max(base.k, answer_settings.passages)})
-    for n, q in enumerate(questions, start=1):
-        t = time.perf_counter()
-        ans: Answer = answer_question(retriever, finder, q.question, settings, answer_settings)
-        latencies.append((time.perf_counter() - t) * 1000)
-        evidence = [p for quote in located[q.id] for p in quote]
-        n_rel = relevant_citations([(c.doc_id, c.start, c.end) for c in ans.citations], evidence)
-        text = ans.answer.text if ans.answer else ""
-        recalls = {m: per_mode_rows[m][0].get(q.id, {}).get(10) for m in per_mode_rows}
-        firsts = {m: per_mode_rows[m][1].get(q.id) for m in per_mode_rows}
-        rows.append(QuestionResult(id=q.id, split=q.split, answerable=q.answerable, recall=recalls,
-                                   first_relevant=firsts, abstained=ans.abstained, answer=text,
-                                   hit=is_hit(text, q.answers) if q.answerable else None,
-                                   citations=len(ans.citations), relevant_citations=n_rel,
-                                   latency_ms=latencies[-1], confidence=ans.confidence))
+    depth = max(k, max(RECALL_KS), 100)
+    settings = {m: SearchSettings(**{**base.__dict__, "mode": m, "k": max(k, max(RECALL_KS)), "depth": depth})
+                for m in modes}
+    ask = SearchSettings(**{**base.__dict__, "mode": "hybrid", "k": max(base.k, answer_settings.passages)})
+    runs = {m: _ModeRun() for m in modes}
+    rows, latencies = [], []
+    for n, (q, vec) in enumerate(zip(questions, vectors), start=1):
+        for mode in modes:
+            runs[mode].add(retriever, q, vec, located[q.id], settings[mode], k)
+        if answers:
+            t = time.perf_counter()
+            ans = answer_question(retriever, finder, q.question, ask, answer_settings, query_vector=vec)
+            latencies.append((time.perf_counter() - t) * 1000)
+            rows.append(question_row(q, ans, [p for quote in located[q.id] for p in quote], retriever.documents,
+                                     {m: runs[m].recalls.get(q.id, {}).get(10) for m in modes},
+                                     {m: runs[m].firsts.get(q.id) for m in modes}, latencies[-1]))
         if progress:
             progress(n, len(questions))
-    latency = {"mean": float(np.mean(latencies)), "p95": float(np.percentile(latencies, 95))} if latencies else {}
-    return summarise_answers(rows), latency, rows
+    paraphrased = {q.id for q in questions if q.paraphrased and q.answerable}
+    summary = {"questions": len(questions), "answerable": sum(q.answerable for q in questions),
+               "modes": {m: runs[m].figures(k, paraphrased) for m in modes}}
+    if answers:
+        summary["answers"] = summarise_answers(rows)
+        summary["counts"] = answer_counts(rows)
+        summary["latency_ms"] = {"mean": float(np.mean(latencies)), "p95": float(np.percentile(latencies, 95))}
+    return EvalResult(summary=summary, rows=tuple(rows), curves={m: runs[m].curve() for m in modes},
+                      per_document={m: runs[m].per_document() for m in modes if runs[m].documents},
+                      reliability=tuple(reliability(rows)) if answers else ())
 
 
-def summarise_answers(rows) -> dict:
-    """The ``answers`` block of the summary from per-question rows (see answer_metrics)."""
-    precision, recall = refusal_precision_recall([r.abstained for r in rows], [r.answerable for r in rows])
-    shown = [r for r in rows if not r.abstained]
-    return {
-        "hit_rate": hit_rate([bool(r.hit) for r in rows if r.answerable]),
-        "citation_precision": citation_precision([(r.relevant_citations, r.citations) for r in rows]),
-        "abstain_precision": precision,
-        "abstain_recall": recall,
-        "calibration_error": expected_calibration_error([r.confidence for r in shown],
-                                                        [bool(r.hit) for r in shown]),
-    }
+class _ModeRun:
+    """What one retrieval mode gathers over the questions: the run, judgements, recalls, ranks."""
+
+    def __init__(self) -> None:
+        self.run, self.qrels, self.recalls, self.firsts, self.documents = {}, {}, {}, {}, {}
+
+    def add(self, retriever, q: GoldQuestion, vector, evidence, settings: SearchSettings, k: int) -> None:
+        chunks = [h.chunk for h in retriever.search(q.question, settings, query_vector=vector)]
+        self.run[q.id] = {c.chunk_id: float(len(chunks) - i) for i, c in enumerate(chunks)}
+        if not q.answerable:
+            return
+        places = [p for quote in evidence for p in quote]
+        relevant = {c.chunk_id: 1 for c in retriever.chunks_overlapping(places)}
+        self.qrels[q.id] = relevant
+        self.recalls[q.id] = {kk: evidence_recall_at_k(chunks, evidence, kk) for kk in RECALL_KS}
+        self.firsts[q.id] = next((i + 1 for i, c in enumerate(chunks) if c.chunk_id in relevant), None)
+        for doc_id in {d for d, _, _ in places}:
+            self.documents.setdefault(doc_id, []).append(self.recalls[q.id][k if k in RECALL_KS else 10])
+
+    def figures(self, k: int, paraphrased: set[str]) -> dict:
+        """recall@1/5/10, MRR@k, nDCG@k over the answerable questions; recall@5 of the paraphrased
+        ones apart (left out when there are none)."""
+        measured = evaluate_run(self.run, self.qrels, metrics=(f"mrr@{k}", f"ndcg@{k}"))
+        out = {**{f"recall@{kk}": _mean(r[kk] for r in self.recalls.values()) for kk in (1, 5, 10)},
+               f"mrr@{k}": measured[f"mrr@{k}"], f"ndcg@{k}": measured[f"ndcg@{k}"]}
+        apart = [r[5] for qid, r in self.recalls.items() if qid in paraphrased]
+        if apart:
+            out["paraphrased_recall@5"] = _mean(apart)
+        return out
+
+    def curve(self) -> dict:
+        return {kk: _mean(r[kk] for r in self.recalls.values()) for kk in RECALL_KS}
+
+    def per_document(self) -> dict:
+        return {d: _mean(v) for d, v in self.documents.items()}
 
 
 def _mean(values) -> float:

@@ -12,7 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.types import SettingsError
+from qa.types import QAError, SettingsError
+
+SPLITS = ("report", "tune")
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,63 @@ def custom_gold_set(questions: str | Path, corpus: str | Path | None, index: str
     """A gold set from the command line's ``--questions FILE [--corpus DIR]`` over ``index``."""
     questions = Path(questions)
     return GoldSet(questions.stem, str(questions), questions, Path(corpus) if corpus else Path(""), Path(index))
+
+
+def chosen_sets(name: str) -> tuple[GoldSet, ...]:
+    """The gold sets ``--set`` names: one by name, or ``all``; SettingsError naming the choices."""
+    if name == "all":
+        return GOLD_SETS
+    try:
+        return (gold_set(name),)
+    except SettingsError:
+        raise SettingsError(f"--set takes {', '.join(g.name for g in GOLD_SETS)} or all, got {name!r}") from None
+
+
+def chosen_splits(text: str) -> tuple[str, ...]:
+    """The splits of ``--split``: comma-separated tune, report or all (both together)."""
+    splits = tuple(dict.fromkeys(s.strip() for s in text.split(",") if s.strip()))
+    if not splits or any(s not in (*SPLITS, "all") for s in splits):
+        raise SettingsError(f"--split for a gold set is tune, report or all (or a comma-separated list), got {text!r}")
+    return splits
+
+
+def split_questions(g: GoldSet, splits: tuple[str, ...], skip_empty: bool = False) -> dict[str, list]:
+    """``{split: questions}`` of ``g`` (``all``: every question). A split without questions raises
+    SettingsError naming the file, or is left out with ``skip_empty`` (at least one must remain)."""
+    from qa.evaluation.gold import load_gold
+
+    if not g.questions.is_file():
+        raise QAError(f"gold set {g.name!r}: questions file {g.questions} does not exist "
+                      f"(gold sets are found relative to the repository root: run qa eval there)")
+    questions = load_gold(g.questions)
+    out = {}
+    for split in splits:
+        chosen = [q for q in questions if split == "all" or q.split == split]
+        if chosen:
+            out[split] = chosen
+        elif not skip_empty:
+            raise SettingsError(f"{g.questions} has no questions in split {split!r}")
+    if not out:
+        raise SettingsError(f"{g.questions} has no questions in split {' or '.join(map(repr, splits))}")
+    return out
+
+
+def evaluate_splits(retriever, by_split: dict[str, list], progress=None, **options) -> dict:
+    """``{split: EvalResult}``, every split through ``evaluate_gold`` on ``retriever``.
+
+    ``progress(done, total)`` counts questions over all the splits; ``options`` go to
+    ``evaluate_gold`` (modes, k, answers, ...).
+    """
+    from qa.evaluation.gold import evaluate_gold
+
+    total, done, out = sum(len(v) for v in by_split.values()), 0, {}
+    for split, questions in by_split.items():
+        def step(n: int, _: int, before: int = done) -> None:
+            progress(before + n, total)
+
+        out[split] = evaluate_gold(retriever, questions, progress=step if progress else None, **options)
+        done += len(questions)
+    return out
 
 
 def open_gold_retriever(g: GoldSet, encoder=None, progress=None):

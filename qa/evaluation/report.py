@@ -1,11 +1,22 @@
-"""Evaluation results -> report.md, metrics.json and PNG charts in a folder."""
+"""Evaluation results -> report.md, metrics.json and PNG charts in a folder.
+
+``write_report`` writes one result (a gold split or a BEIR run); ``write_gold_report`` writes
+gold sets side by side, each on its splits (``{set: {split: EvalResult}}``).
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+from qa.evaluation.charts import per_document_chart, recall_chart, reliability_chart
 from qa.evaluation.gold import EvalResult
+
+# The answers table: (key in the summary's ``answers`` block, column heading).
+ANSWER_COLUMNS = (("hit_rate", "hit rate"), ("paraphrased_hit_rate", "hit rate, paraphrased"),
+                  ("short_answer_right", "short answer right"), ("cited_page_right", "cited page right"),
+                  ("citation_precision", "citation precision"), ("abstain_precision", "abstention precision"),
+                  ("abstain_recall", "abstention recall"), ("calibration_error", "calibration error"))
 
 
 def _table(rows: list[list[str]]) -> str:
@@ -15,81 +26,114 @@ def _table(rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+def _cell(value) -> str:
+    return "–" if value is None else f"{value:.3f}"
+
+
 def metrics_table(modes: dict) -> str:
-    """A Markdown table, one row per mode, one column per metric."""
+    """A Markdown table, one row per mode, one column per metric ("–" where a mode lacks one)."""
     if not modes:
         return ""
-    metrics = list(next(iter(modes.values())))
-    return _table([["mode", *metrics]] + [[m, *(f"{v[k]:.3f}" for k in metrics)] for m, v in modes.items()])
+    metrics = list(dict.fromkeys(k for v in modes.values() for k in v))
+    return _table([["mode", *metrics]] + [[m, *(_cell(v.get(k)) for k in metrics)] for m, v in modes.items()])
 
 
-def _charts(folder: Path, result: EvalResult) -> list[str]:
-    import matplotlib
+def answers_table(by_split: dict[str, dict]) -> str:
+    """A Markdown table of the answer figures, one row per split (``{split: summary}``)."""
+    rows = [["split", *(head for _, head in ANSWER_COLUMNS), "mean ms", "p95 ms"]]
+    for split, s in by_split.items():
+        a, lat = s.get("answers", {}), s.get("latency_ms", {})
+        rows.append([split, *(_cell(a.get(key)) for key, _ in ANSWER_COLUMNS),
+                     f"{lat.get('mean', 0):.0f}", f"{lat.get('p95', 0):.0f}"])
+    return _table(rows)
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
+def _charts(folder: Path, result: EvalResult, prefix: str = "", title: str = "") -> list[str]:
     written = []
+    suffix = f" ({title})" if title else ""
     if result.curves:
-        fig, ax = plt.subplots(figsize=(6, 4))
-        for mode, curve in result.curves.items():
-            ks = sorted(curve)
-            ax.plot(ks, [curve[k] for k in ks], marker="o", label=mode)
-        ax.set(xlabel="k (passages)", ylabel="evidence recall@k", title="Recall@k by retrieval mode", ylim=(0, 1.02))
-        ax.grid(alpha=0.3)
-        ax.legend()
-        fig.tight_layout()
-        fig.savefig(folder / "recall_at_k.png", dpi=110)
-        plt.close(fig)
-        written.append("recall_at_k.png")
+        recall_chart(folder / f"{prefix}recall_at_k.png", result.curves, "Recall@k by retrieval mode" + suffix)
+        written.append(f"{prefix}recall_at_k.png")
     if result.per_document:
-        modes = list(result.per_document)
-        docs = sorted({d for m in modes for d in result.per_document[m]})
-        fig, ax = plt.subplots(figsize=(7, 4))
-        width = 0.8 / max(len(modes), 1)
-        for i, mode in enumerate(modes):
-            ax.bar([x + i * width for x in range(len(docs))], [result.per_document[mode].get(d, 0) for d in docs],
-                   width=width, label=mode)
-        ax.set_xticks([x + width * (len(modes) - 1) / 2 for x in range(len(docs))], docs, rotation=20, ha="right",
-                      fontsize=8)
-        ax.set(ylabel="recall@10", title="Recall@10 per document", ylim=(0, 1.22))
-        ax.legend(ncol=len(modes), loc="upper center", frameon=False)
-        fig.tight_layout()
-        fig.savefig(folder / "per_document_recall.png", dpi=110)
-        plt.close(fig)
-        written.append("per_document_recall.png")
+        per_document_chart(folder / f"{prefix}per_document_recall.png", result.per_document,
+                           "Recall@10 per document" + suffix)
+        written.append(f"{prefix}per_document_recall.png")
+    if result.reliability:
+        reliability_chart(folder / f"{prefix}reliability.png", list(result.reliability),
+                          "Reliability of answer confidence" + suffix)
+        written.append(f"{prefix}reliability.png")
     return written
 
 
+def outcome(r) -> str:
+    """What happened to one question, in words."""
+    return ("abstained (right)" if r.abstained and not r.answerable else
+            "abstained (MISS)" if r.abstained else
+            "answered (WRONG: unanswerable)" if not r.answerable else
+            "hit" if r.hit else "MISS")
+
+
+def _per_question(result: EvalResult) -> list[str]:
+    modes = list(result.summary.get("modes", {}))
+    rows = [["id", "split", *[f"{m} first relevant" for m in modes], "answer", "short", "pages", "outcome"]]
+    for r in result.rows:
+        firsts = [str(r.first_relevant.get(m) or ("-" if r.answerable else "n/a")) for m in modes]
+        answer = r.answer[:90].replace("|", "\\|").replace("\n", " ")
+        short = r.short.replace("|", "\\|") + ("" if r.short_right is None else " ✓" if r.short_right else " ✗")
+        pages = ",".join(map(str, r.cited_pages)) + ("" if r.page_right is None else " ✓" if r.page_right else " ✗")
+        rows.append([r.id, r.split, *firsts, answer, short, pages, outcome(r)])
+    return ["`first relevant` is the rank of the first relevant passage (- = none in the top 20); "
+            "✓/✗ mark a short answer or cited page that was checked.", "", _table(rows), ""]
+
+
 def write_report(folder: Path, result: EvalResult, title: str, extra: dict | None = None) -> list[Path]:
-    """Write the report files; returns their paths."""
+    """Write one result's report files; returns their paths."""
     folder.mkdir(parents=True, exist_ok=True)
     metrics = dict(result.summary, **(extra or {}))
+    if result.reliability:
+        metrics["reliability"] = list(result.reliability)
     (folder / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
     charts = _charts(folder, result)
     parts = [f"# {title}", "", "## Retrieval", "", metrics_table(result.summary.get("modes", {})), ""]
     if "answers" in result.summary:
-        a = result.summary["answers"]
-        parts += ["## Answers (`qa ask`, hybrid)", "",
-                  _table([["hit rate", "citation precision", "abstain precision", "abstain recall",
-                           "mean ms", "p95 ms"],
-                          [f"{a['hit_rate']:.3f}", f"{a['citation_precision']:.3f}", f"{a['abstain_precision']:.3f}",
-                           f"{a['abstain_recall']:.3f}", f"{result.summary['latency_ms'].get('mean', 0):.0f}",
-                           f"{result.summary['latency_ms'].get('p95', 0):.0f}"]]), ""]
-    for name in charts:
-        parts += [f"![{name}]({name})", ""]
+        parts += ["## Answers (`qa ask`, hybrid)", "", answers_table({"this run": result.summary}), ""]
+    parts += [line for name in charts for line in (f"![{name}]({name})", "")]
     if result.rows:
-        modes = list(result.summary.get("modes", {}))
-        rows = [["id", "split", *[f"{m} first relevant" for m in modes], "answer", "outcome"]]
-        for r in result.rows:
-            outcome = ("abstained (right)" if r.abstained and not r.answerable else
-                       "abstained (MISS)" if r.abstained else
-                       "answered (WRONG: unanswerable)" if not r.answerable else
-                       "hit" if r.hit else "MISS")
-            firsts = [str(r.first_relevant.get(m) or ("-" if r.answerable else "n/a")) for m in modes]
-            answer = r.answer[:90].replace("|", "\\|").replace("\n", " ")
-            rows.append([r.id, r.split, *firsts, answer, outcome])
-        parts += ["## Per question", "", "`first relevant` is the rank of the first relevant passage "
-                  "(- = none in the top 20).", "", _table(rows), ""]
+        parts += ["## Per question", "", *_per_question(result)]
     (folder / "report.md").write_text("\n".join(parts), encoding="utf-8")
     return [folder / "report.md", folder / "metrics.json", *(folder / c for c in charts)]
+
+
+def write_gold_report(folder: Path, results: dict[str, dict[str, EvalResult]], titles: dict[str, str]) -> list[Path]:
+    """Write gold sets side by side: report.md (per set: retrieval per split, answers, charts),
+    metrics.json keyed by set then split, charts named ``SET-SPLIT-*.png`` and one per-question
+    file per set and split (``SET-SPLIT-questions.md``). Returns the paths written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    metrics = {name: {split: dict(r.summary, reliability=list(r.reliability)) for split, r in splits.items()}
+               for name, splits in results.items()}
+    (folder / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+    written = [folder / "report.md", folder / "metrics.json"]
+    parts = ["# Gold-set evaluation", "",
+             "Figures to quote come from the **report** split (questions that chose no setting); the "
+             "**tune** split chose the settings.", ""]
+    for name, splits in results.items():
+        parts += [f"## {titles.get(name, name)}", ""]
+        for split, r in splits.items():
+            s = r.summary
+            parts += [f"### Retrieval, {split} split ({s['questions']} questions, {s['answerable']} answerable)",
+                      "", metrics_table(s.get("modes", {})), ""]
+        if any("answers" in r.summary for r in splits.values()):
+            parts += ["### Answers (`qa ask`, hybrid)", "",
+                      answers_table({sp: r.summary for sp, r in splits.items() if "answers" in r.summary}), ""]
+        for split, r in splits.items():
+            charts = _charts(folder, r, f"{name}-{split}-", f"{name}, {split}")
+            written += [folder / c for c in charts]
+            parts += [line for c in charts for line in (f"![{c}]({c})", "")]
+            if r.rows:
+                page = f"{name}-{split}-questions.md"
+                (folder / page).write_text("\n".join([f"# {titles.get(name, name)}: {split} split, per question", "",
+                                                      *_per_question(r)]), encoding="utf-8")
+                written.append(folder / page)
+                parts += [f"Per question: [{page}]({page})", ""]
+    (folder / "report.md").write_text("\n".join(parts), encoding="utf-8")
+    return written
