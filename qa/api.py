@@ -7,6 +7,7 @@
     index.ask(["question one", "question two"])                 # -> [Answer, ...], one model load
     index.cite("inherent necessary tension")    # -> [Match, ...]
     index.evaluate("eval/questions.jsonl")      # -> EvalResult
+    qa.evaluate_gold_set("real", split="report", progress=print)   # a named gold set -> EvalResult
 
 The command line (``qa``) and the Streamlit page are built on this module. Heavy libraries (the
 embedding model above all) load on first use, so opening an index is quick.
@@ -156,13 +157,53 @@ class Index:
     def evaluate(self, questions: str | Path = "eval/questions.jsonl", split: str = "report",
                  modes: Sequence[str] = ("bm25", "dense", "hybrid"), k: int = 10, answers: bool = True,
                  progress: Callable[[int, int], None] | None = None):
-        """Retrieval and answer metrics on a gold JSONL file (``split``: tune, report or all)."""
-        from qa.evaluation.gold import evaluate_gold, load_gold
+        """Retrieval and answer metrics of a gold JSONL file's questions over this index.
 
-        chosen = [q for q in load_gold(Path(questions)) if split == "all" or q.split == split]
-        if not chosen:
-            raise QAError(f"{questions} has no questions in split {split!r}")
-        return evaluate_gold(self.retriever, chosen, modes=tuple(modes), k=k, answers=answers, progress=progress)
+        ``split``: tune, report or all; ``progress(done, total)`` after each question. Returns an
+        EvalResult (``summary`` as ``qa eval --json`` prints one split, per-question ``rows``,
+        recall ``curves``, ``reliability`` bins). Raises QAError for a missing or bad file,
+        SettingsError for an unknown split or mode, or a split without questions.
+        """
+        from qa.evaluation.gold import evaluate_gold
+        from qa.evaluation.goldsets import custom_gold_set, questions_in
+
+        chosen = questions_in(custom_gold_set(questions, None, self.path or ""), split)
+        return evaluate_gold(self.retriever, chosen, modes=_modes(modes), k=k, answers=answers, progress=progress)
+
+
+def _modes(modes: Sequence[str]) -> tuple[str, ...]:
+    from qa.types import SettingsError
+
+    modes = tuple(modes)
+    if not modes or any(m not in ("bm25", "dense", "hybrid") for m in modes):
+        raise SettingsError(f"modes are bm25, dense and/or hybrid, got {list(modes)!r}")
+    return modes
+
+
+def evaluate_gold_set(name: str = "home", split: str = "report", modes: Sequence[str] = ("bm25", "dense", "hybrid"),
+                      k: int = 10, progress: Callable[[int, int], None] | None = None, index: Index | None = None,
+                      encoder=None, root: str | Path = "."):
+    """Evaluate the gold set called ``name`` ("home" or "real") on ``split`` (tune, report or all).
+
+    "home" runs over ``index`` when given (e.g. the index a page has open), else over
+    ``root``/index (built from ``root``/corpus when missing or stale); "real" over its own index,
+    ``root``/eval/cache/real-index, built from eval/corpus-real when missing or stale (minutes, the
+    first time). ``encoder``: a loaded query encoder to share (by default ``index``'s).
+    ``progress(done, total)`` is called after each question. Returns an EvalResult; raises
+    SettingsError for an unknown set, split or mode, QAError for a missing gold file or corpus.
+    """
+    from qa.evaluation.gold import evaluate_gold
+    from qa.evaluation.goldsets import gold_set, open_gold_retriever, questions_in, rooted
+
+    g = rooted(gold_set(name), root)
+    chosen = questions_in(g, split)
+    modes = _modes(modes)
+    if name == "home" and index is not None:
+        retriever = index.retriever
+    else:
+        shared = encoder or (getattr(index.retriever, "encoder", None) if index is not None else None)
+        retriever = open_gold_retriever(g, encoder=shared)
+    return evaluate_gold(retriever, chosen, modes=modes, k=k, progress=progress)
 
 
 def search_settings(k: int = 10, mode: str = "hybrid", docs: Sequence[str] = (), kinds: Sequence[str] = (),

@@ -1,5 +1,6 @@
-"""Quality floors: both gold splits through the real pipeline (real model, real corpus) must hold
-the figures recorded in eval/expected.json, within its margin.
+"""Quality floors: both gold sets (home: corpus/; real: the twelve PDFs of eval/corpus-real), each
+on both splits, through the real pipeline (real model) must hold the figures recorded in
+eval/expected.json, within its margin.
 
 A figure that falls by more than the margin fails (answer quality or retrieval dropped); one that
 rises by more than the margin fails too, asking for eval/expected.json and the README to be
@@ -55,17 +56,36 @@ def test_out_of_bounds_by_hand():
                                                          "answers calibration_error: not measured any more"]
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("split", ["tune", "report"])
-def test_gold_split_holds_the_recorded_figures(real_index, split):
-    from qa.evaluation.gold import evaluate_gold, load_gold
+def test_the_record_holds_both_sets_on_both_splits():
+    sets = EXPECTED["sets"]
+    assert set(sets) == {"home", "real"} and all(set(splits) == {"tune", "report"} for splits in sets.values())
+    for splits in sets.values():
+        for split in splits.values():
+            assert {"hit_rate", "citation_precision", "calibration_error"} <= set(split["answers"])
+            assert set(split["modes"]) == {"bm25", "dense", "hybrid"}
+    assert "cited_page_right" in sets["real"]["report"]["answers"]   # the real set gives pages
 
-    retriever, _ = real_index
-    record = EXPECTED["splits"][split]
-    questions = [q for q in load_gold(ROOT / "eval" / "questions.jsonl") if q.split == split]
-    summary = evaluate_gold(retriever, questions).summary
+
+@pytest.fixture(scope="session")
+def real_set_retriever(encoder):
+    """A retriever over the real set's index (eval/cache/real-index, built when missing or stale)."""
+    from qa.evaluation.goldsets import gold_set, open_gold_retriever, rooted
+
+    return open_gold_retriever(rooted(gold_set("real"), ROOT), encoder=encoder)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, split", [("home", "tune"), ("home", "report"), ("real", "tune"), ("real", "report")])
+def test_gold_split_holds_the_recorded_figures(request, name, split):
+    from qa.evaluation.gold import evaluate_gold
+    from qa.evaluation.goldsets import gold_set, questions_in, rooted
+
+    retriever = request.getfixturevalue("real_index")[0] if name == "home" else \
+        request.getfixturevalue("real_set_retriever")
+    record = EXPECTED["sets"][name][split]
+    summary = evaluate_gold(retriever, questions_in(rooted(gold_set(name), ROOT), split)).summary
     assert (summary["questions"], summary["answerable"]) == (record["questions"], record["answerable"]), \
         "the gold split changed: record its figures again (python eval/update_expected.py)"
     problems = out_of_bounds(held_figures(summary), held_figures(record), EXPECTED["margin"],
                              tuple(EXPECTED["lower_is_better"]))
-    assert not problems, f"{split} split:\n" + "\n".join(problems)
+    assert not problems, f"{name} set, {split} split:\n" + "\n".join(problems)

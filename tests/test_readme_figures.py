@@ -1,59 +1,109 @@
 """The README's evaluation figures are the ones eval/expected.json records (and
-tests/test_quality_floors.py holds): a change that moves them must update both."""
+tests/test_quality_floors.py holds), and its counts are the gold files' own: a change that moves
+them must update both."""
 
 from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from qa.evaluation.gold import load_gold
+
 ROOT = Path(__file__).resolve().parent.parent
-EXPECTED = json.loads((ROOT / "eval" / "expected.json").read_text(encoding="utf-8"))["splits"]
+EXPECTED = json.loads((ROOT / "eval" / "expected.json").read_text(encoding="utf-8"))["sets"]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 SECTION = README[README.index("## Evaluation"):README.index("### Tests that hold these figures")]
-MODE_COLUMNS = ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10")
-ANSWER_COLUMNS = ("hit_rate", "citation_precision", "abstain_precision", "abstain_recall", "calibration_error")
+MODE_COLUMNS = ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10", "paraphrased_recall@5")
+ANSWER_COLUMNS = ("hit_rate", "paraphrased_hit_rate", "short_answer_right", "cited_page_right", "citation_precision",
+                  "abstain_precision", "abstain_recall", "calibration_error")
+SETS_SPLITS = [(name, split) for name in ("home", "real") for split in ("report", "tune")]
 
 
-def table_rows(text: str, first_cells: tuple[str, ...]) -> dict[str, list[float]]:
-    """``{first cell: [numbers]}`` of the Markdown table rows whose first cell is one of ``first_cells``."""
+def _number(cell: str) -> float | None:
+    return None if cell == "–" else float(cell)
+
+
+def table_rows(text: str, keys: int = 1) -> dict[tuple[str, ...], list[float | None]]:
+    """``{(first ``keys`` cells): [numbers]}`` of the Markdown table rows whose other cells are all
+    numbers ("–" reads as None); other lines are skipped."""
     rows = {}
     for line in text.splitlines():
+        if not line.strip().startswith("|"):
+            continue
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) > 1 and cells[0] in first_cells:
-            rows[cells[0]] = [float(c) for c in cells[1:]]
+        try:
+            values = [_number(c) for c in cells[keys:]]
+        except ValueError:
+            continue
+        if values:
+            rows[tuple(cells[:keys])] = values
     return rows
 
 
 def test_table_rows_by_hand():
-    text = "| mode | a |\n|---|---|\n| bm25 | 0.5 | 0.25 |\nbm25 is not a row\n| other | 1 |"
-    assert table_rows(text, ("bm25",)) == {"bm25": [0.5, 0.25]}
+    text = "| set | mode | a | b |\n|---|---|---|---|\n| home | bm25 | 0.5 | – |\nhome is not a row\n| x | y | z | 1 |"
+    assert table_rows(text, keys=2) == {("home", "bm25"): [0.5, None]}
+    assert table_rows("| bm25 | 0.25 |", keys=1) == {("bm25",): [0.25]}
 
 
-def close(shown: float, recorded: float) -> bool:
+def close(shown: float | None, recorded: float | None) -> bool:
+    if shown is None or recorded is None:
+        return shown is recorded
     return abs(shown - recorded) <= 0.0005 + 1e-9   # the README shows 3 places, the record 4
 
 
+@pytest.mark.parametrize("name, split", SETS_SPLITS)
 @pytest.mark.parametrize("mode", ["bm25", "dense", "hybrid"])
-def test_retrieval_table_shows_the_recorded_reporting_figures(mode):
-    shown = table_rows(SECTION, ("bm25", "dense", "hybrid"))[mode]
-    recorded = [EXPECTED["report"]["modes"][mode][c] for c in MODE_COLUMNS]
-    assert all(close(s, r) for s, r in zip(shown, recorded)) and len(shown) == len(recorded), (shown, recorded)
+def test_retrieval_table_shows_the_recorded_figures(name, split, mode):
+    shown = table_rows(SECTION, keys=3)[(name, split, mode)]
+    recorded = [EXPECTED[name][split]["modes"][mode].get(c) for c in MODE_COLUMNS]
+    assert len(shown) == len(recorded) and all(close(s, r) for s, r in zip(shown, recorded)), (shown, recorded)
 
 
-@pytest.mark.parametrize("split", ["report", "tune"])
-def test_answer_table_shows_the_recorded_figures(split):
-    shown = table_rows(SECTION, ("report", "tune"))[split]
-    recorded = [EXPECTED[split]["answers"][c] for c in ANSWER_COLUMNS]
-    assert all(close(s, r) for s, r in zip(shown, recorded)) and len(shown) == len(recorded), (shown, recorded)
+@pytest.mark.parametrize("name, split", SETS_SPLITS)
+def test_answer_table_shows_the_recorded_figures(name, split):
+    shown = table_rows(SECTION, keys=2)[(name, split)]
+    recorded = [EXPECTED[name][split]["answers"].get(c) for c in ANSWER_COLUMNS]
+    assert len(shown) == len(recorded) and all(close(s, r) for s, r in zip(shown, recorded)), (shown, recorded)
 
 
-def test_question_counts_and_tuning_ndcg_in_the_prose():
-    report, tune = EXPECTED["report"], EXPECTED["tune"]
+def test_home_counts_and_tuning_ndcg_in_the_prose():
+    report, tune = EXPECTED["home"]["report"], EXPECTED["home"]["tune"]
     assert f"{report['questions']} questions, {report['answerable']} answerable" in SECTION
-    assert f"{tune['questions']} questions form the **tuning** split" in SECTION
+    assert f"{tune['questions']} questions form the\n**tuning** split" in SECTION \
+        or f"{tune['questions']} questions form the **tuning** split" in SECTION
     assert f"{report['questions']} the **reporting** split" in SECTION
-    shown = float(re.search(r"On the tuning split, hybrid nDCG@10 is ([0-9.]+?)\.?\s", SECTION).group(1))
+    shown = float(re.search(r"On\s+the tuning split, hybrid nDCG@10 is ([0-9.]+?)\.?\s", SECTION).group(1))
     assert close(shown, tune["modes"]["hybrid"]["ndcg@10"])
+    questions = load_gold(ROOT / "eval" / "questions.jsonl")
+    assert f"holds {len(questions)}\nquestions" in SECTION or f"holds {len(questions)} questions" in SECTION
+    assert len(questions) == report["questions"] + tune["questions"]
+
+
+def test_real_set_counts_in_the_prose_are_the_gold_files():
+    questions = load_gold(ROOT / "eval" / "real_questions.jsonl")
+    n, answerable = len(questions), sum(q.answerable for q in questions)
+    paraphrased = sum(q.paraphrased for q in questions)
+    prose = " ".join(SECTION.split())
+    assert f"holds {n} questions" in prose and f"{answerable} answerable" in prose
+    assert f"{n - answerable} ({round(100 * (n - answerable) / n)}%) unanswerable" in prose
+    assert f"{paraphrased} ({round(100 * paraphrased / n)}%) paraphrased" in prose
+    types = Counter(q.answer_type for q in questions if q.answerable)
+    assert ", ".join(f"{t} {c}" for t, c in types.most_common()) in prose
+    assert f"reporting split has {EXPECTED['real']['report']['questions']} questions, " \
+           f"{EXPECTED['real']['report']['answerable']} answerable" in prose
+
+
+@pytest.mark.parametrize("split", ["tune", "report"])
+def test_real_split_table_names_the_split_and_its_documents(split):
+    questions = [q for q in load_gold(ROOT / "eval" / "real_questions.jsonl") if q.split == split]
+    row = next(line for line in SECTION.splitlines() if line.startswith(f"| {split} | "))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[1:4] == [str(len(questions)), str(sum(q.answerable for q in questions)),
+                          str(sum(q.paraphrased for q in questions))]
+    assert cells[1] == str(EXPECTED["real"][split]["questions"])
+    assert len({d for q in questions for d in q.docs}) == 6 == len(cells[4].split(", "))

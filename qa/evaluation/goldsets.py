@@ -43,6 +43,14 @@ def gold_set(name: str) -> GoldSet:
     raise SettingsError(f"no gold set {name!r}: choose one of {', '.join(g.name for g in GOLD_SETS)}")
 
 
+def rooted(g: GoldSet, root: str | Path) -> GoldSet:
+    """``g`` with its relative paths taken from ``root`` (a checkout's root) instead of the
+    current folder; a set without a corpus keeps none."""
+    root = Path(root)
+    return GoldSet(g.name, g.title, root / g.questions, root / g.corpus if g.corpus != Path("") else g.corpus,
+                   root / g.index)
+
+
 def custom_gold_set(questions: str | Path, corpus: str | Path | None, index: str | Path) -> GoldSet:
     """A gold set from the command line's ``--questions FILE [--corpus DIR]`` over ``index``."""
     questions = Path(questions)
@@ -86,6 +94,13 @@ def split_questions(g: GoldSet, splits: tuple[str, ...], skip_empty: bool = Fals
     if not out:
         raise SettingsError(f"{g.questions} has no questions in split {' or '.join(map(repr, splits))}")
     return out
+
+
+def questions_in(g: GoldSet, split: str) -> list:
+    """The questions of ``g`` in one split (tune, report or all); SettingsError when there are none."""
+    if split not in (*SPLITS, "all"):
+        raise SettingsError(f"split is tune, report or all, got {split!r}")
+    return split_questions(g, (split,))[split]
 
 
 def evaluate_splits(retriever, by_split: dict[str, list], progress=None, **options) -> dict:
