@@ -178,3 +178,85 @@ def test_an_unexpected_error_shows_its_traceback_and_exits_1(tmp_path):
     assert proc.returncode == 1
     assert "Traceback" in proc.stderr and "broken_handler" in proc.stderr
     assert "ValueError: a bug, not bad input" in proc.stderr and "error:" not in proc.stderr
+
+
+# --- gold sets side by side (--set), --questions with --corpus, and their errors -----------------
+
+@pytest.fixture
+def two_sets(tmp_path, tiny, monkeypatch):
+    """The tiny set twice, as "home" (over --index) and "real" (its own corpus, built on first use)."""
+    from qa.evaluation import goldsets
+
+    index, gold = tiny
+    questions = gold("report")
+    tune = tmp_path / "gold-tune.jsonl"   # the same questions, half of them in the tuning split
+    tune.write_text("\n".join(json.dumps(dict(r, split="tune" if i % 2 else "report"))
+                              for i, r in enumerate(gold_lines())) + "\n", encoding="utf-8")
+    sets = (goldsets.GoldSet("home", "Home", tune, tmp_path / "corpus", index),
+            goldsets.GoldSet("real", "Real", questions, tmp_path / "corpus", tmp_path / "real-index"))
+    monkeypatch.setattr(goldsets, "GOLD_SETS", sets)
+    return index, tmp_path
+
+
+def test_eval_json_is_keyed_by_set_then_split(capsys, two_sets):
+    index, tmp = two_sets
+    out = run_json(capsys, ["eval", "--index", str(index), "--json"])
+    assert {name: list(splits) for name, splits in out.items()} == {"home": ["report", "tune"], "real": ["report"]}
+    assert (out["home"]["report"]["questions"], out["home"]["tune"]["questions"]) == (3, 3)
+    assert out["real"]["report"]["answers"]["hit_rate"] == pytest.approx(0.75)   # as on the tiny set alone
+    assert (tmp / "real-index" / "manifest.json").exists()   # the real set's index was built for it
+    one = run_json(capsys, ["eval", "--index", str(index), "--set", "home", "--split", "tune", "--json"])
+    assert list(one) == ["home"] and list(one["home"]) == ["tune"] and one["home"]["tune"]["split"] == "tune"
+
+
+def test_eval_report_writes_both_sets(capsys, two_sets):
+    index, tmp = two_sets
+    report = tmp / "report"
+    run_json(capsys, ["eval", "--index", str(index), "--report", str(report), "--json"])
+    metrics = json.loads((report / "metrics.json").read_text())
+    assert set(metrics) == {"home", "real"} and len(metrics["real"]["report"]["reliability"]) == 10
+    text = (report / "report.md").read_text()
+    assert "## Home" in text and "## Real" in text and "cited page right" in text
+    for name in ("home-report-reliability.png", "home-tune-recall_at_k.png", "real-report-per_document_recall.png",
+                 "real-report-questions.md"):
+        assert (report / name).stat().st_size > 0 and name in text
+
+
+def test_eval_text_shows_both_sets(capsys, two_sets):
+    index, _ = two_sets
+    capsys.readouterr()
+    assert main(["eval", "--index", str(index)]) == 0
+    out = capsys.readouterr().out
+    assert "== Home" in out and "== Real" in out and "3 questions (tune split, 2 answerable)" in out
+    assert "| report | 0.750 |" in out   # the real set's answers row starts with its hit rate
+
+
+def test_eval_questions_with_a_corpus_builds_its_own_index(capsys, tiny, tmp_path, monkeypatch):
+    _, gold = tiny
+    questions = gold("report")
+    out = run_json(capsys, ["eval", "--questions", str(questions), "--corpus", str(tmp_path / "corpus"),
+                            "--index", str(tmp_path / "own-index"), "--json"])
+    assert out["gold-report"]["report"]["answers"]["hit_rate"] == pytest.approx(0.75)
+    assert (tmp_path / "own-index" / "manifest.json").exists()
+    monkeypatch.chdir(tmp_path)   # without --index: a cache folder, never the home index
+    run_json(capsys, ["eval", "--questions", str(questions), "--corpus", str(tmp_path / "corpus"), "--json"])
+    assert (tmp_path / "eval" / "cache" / "gold-gold-report" / "manifest.json").exists()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--set", "moon"], "--set takes home, real or all, got 'moon'"),
+    (["--set", "home", "--questions", "x.jsonl"], "--questions and --set both name the questions"),
+    (["--questions", "no/such.jsonl"], "no/such.jsonl does not exist"),
+    (["--questions", "GOLD", "--corpus", "no/such/folder"], "--corpus no/such/folder: no such folder"),
+    (["--corpus", "corpus"], "--corpus needs --questions"),
+    (["--questions", "GOLD", "--split", "tune"], "has no questions in split 'tune'"),
+    (["--sweep", "--set", "all"], "--sweep tunes on one gold set"),
+    (["--split", "report,dev"], "--split for a gold set is tune, report or all"),
+])
+def test_bad_gold_set_options_exit_2_naming_them(capsys, two_sets, tiny, argv, message):
+    index, _ = two_sets
+    gold = str(tiny[1]("report"))
+    capsys.readouterr()
+    assert main(["eval", "--index", str(index), *[gold if a == "GOLD" else a for a in argv]]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err

@@ -67,11 +67,11 @@ def cmd_eval_gold(args) -> int:
         raise SettingsError(f"--k must be at least 1, got {args.k}")
     modes = _modes(args)
     sets = chosen(args)
+    if args.sweep and len(sets) != 1:
+        raise SettingsError("--sweep tunes on one gold set: give --set home or --set real")
     splits = chosen_splits(args.split or ("tune" if args.sweep else "report,tune"))
     questions = {g.name: split_questions(g, splits, skip_empty=args.split is None) for g in sets}
     if args.sweep:
-        if len(sets) != 1:
-            raise SettingsError("--sweep tunes on one gold set: give --set home or --set real")
         return _sweep_gold(args, retriever_for(sets[0], args), [q for qs in questions[sets[0].name].values()
                                                                   for q in qs])
     results, encoder, bar = {}, None, progress_bar()[0]
