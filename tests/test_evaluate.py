@@ -127,17 +127,20 @@ def test_eval_json_end_to_end(real_index, tmp_path, capsys, monkeypatch):
     result = evaluate_gold(retriever, questions)
     s = result.summary
     assert s["questions"] == 20 and set(s["modes"]) == {"bm25", "dense", "hybrid"}
+    paraphrased = sum(q.paraphrased and q.answerable for q in questions)
+    assert paraphrased > 0 and s["counts"]["paraphrased"] == paraphrased
     for mode in s["modes"].values():
-        assert set(mode) == {"recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10"}
+        assert set(mode) == {"recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10", "paraphrased_recall@5"}
         assert 0 <= mode["recall@1"] <= mode["recall@5"] <= mode["recall@10"] <= 1
-    assert set(s["answers"]) == {"hit_rate", "citation_precision", "abstain_precision", "abstain_recall",
-                                 "calibration_error"}
+    # the home set gives no pages, so no cited-page figure
+    assert set(s["answers"]) == {"hit_rate", "paraphrased_hit_rate", "short_answer_right", "citation_precision",
+                                 "abstain_precision", "abstain_recall", "calibration_error"}
     assert s["latency_ms"]["p95"] >= s["latency_ms"]["mean"] * 0.5 > 0
     assert s["modes"]["hybrid"]["recall@10"] > 0.6
     files = write_report(tmp_path / "report", result, "test")
     assert all(f.exists() and f.stat().st_size > 0 for f in files)
     report = (tmp_path / "report" / "report.md").read_text()
-    assert "## Per question" in report and "recall_at_k.png" in report
+    assert "## Per question" in report and "recall_at_k.png" in report and "reliability.png" in report
 
 
 @pytest.mark.slow
