@@ -180,6 +180,13 @@ def _modes(modes: Sequence[str]) -> tuple[str, ...]:
     return modes
 
 
+def gold_sets() -> list[tuple[str, str]]:
+    """The named gold sets ``evaluate_gold_set`` takes: ``[(name, title), ...]``, home first."""
+    from qa.evaluation.goldsets import GOLD_SETS
+
+    return [(g.name, g.title) for g in GOLD_SETS]
+
+
 def evaluate_gold_set(name: str = "home", split: str = "report", modes: Sequence[str] = ("bm25", "dense", "hybrid"),
                       k: int = 10, progress: Callable[[int, int], None] | None = None, index: Index | None = None,
                       encoder=None, root: str | Path = "."):

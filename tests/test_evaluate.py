@@ -250,3 +250,44 @@ def test_a_set_without_paraphrases_or_pages_leaves_those_figures_out():
                          answer="x", hit=True, citations=1, relevant_citations=1, latency_ms=1.0, confidence=0.9)
     assert set(summarise_answers([row])) == {"hit_rate", "citation_precision", "abstain_precision",
                                              "abstain_recall", "calibration_error"}
+
+
+# --- qa.evaluate_gold_set: what the page calls, with a progress callback ------------------------
+
+def test_evaluate_gold_set_runs_a_named_set_with_progress(tmp_path, fake_encoder, monkeypatch):
+    import qa
+    from conftest import FakeEncoder
+    from test_answer_quality import DOCUMENTS, SETTINGS, gold_lines
+
+    from qa.evaluation import goldsets
+    from qa.retrieval.build import build_index, corpus_fingerprint
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for doc in DOCUMENTS:
+        (corpus / doc.path).write_text(doc.text, encoding="utf-8")
+    build_index(DOCUMENTS, tmp_path / "index", fake_encoder, SETTINGS, corpus_fingerprint(corpus, SETTINGS, fake_encoder.name))
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text("\n".join(json.dumps(dict(r, split="tune" if r["id"] == "c1" else "report"))
+                              for r in gold_lines()) + "\n", encoding="utf-8")
+    monkeypatch.setattr(goldsets, "GOLD_SETS", (
+        goldsets.GoldSet("home", "Home", gold, corpus, tmp_path / "index"),
+        goldsets.GoldSet("real", "Real", gold, corpus, tmp_path / "real-index")))
+    assert qa.gold_sets() == [("home", "Home"), ("real", "Real")]
+    index = qa.open_index(tmp_path / "index", encoder=FakeEncoder())
+    seen = []
+    result = qa.evaluate_gold_set("real", split="report", modes=["hybrid"], index=index,
+                                  progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(n, 5) for n in range(1, 6)]                      # c1 is in the tuning split
+    assert list(result.summary["modes"]) == ["hybrid"] and result.summary["questions"] == 5
+    assert result.summary["answers"]["hit_rate"] == pytest.approx(2 / 3)   # c2, c3 hit; p1 misses
+    assert (tmp_path / "real-index" / "manifest.json").exists()      # built with the index's encoder
+    home = qa.evaluate_gold_set("home", split="all", index=index)     # over the index given
+    assert home.summary["questions"] == 6 and set(home.summary["modes"]) == {"bm25", "dense", "hybrid"}
+    with pytest.raises(qa.QAError, match="no gold set 'moon'"):
+        qa.evaluate_gold_set("moon", index=index)
+    with pytest.raises(qa.QAError, match="split is tune, report or all, got 'dev'"):
+        qa.evaluate_gold_set("home", split="dev", index=index)
+    with pytest.raises(qa.QAError, match="modes are bm25, dense and/or hybrid"):
+        qa.evaluate_gold_set("home", modes=["sparse"], index=index)
+    assert index.evaluate(gold, split="tune").summary["questions"] == 1
