@@ -104,8 +104,18 @@ def test_expected_calibration_error_by_hand():
     ("geneva.", ["Geneva"], True),                      # case and a final full stop ignored
     ("March 2022", ["2022"], True),                     # the gold answer with words around it
     ("$469 billion", ["$469 billion", "469"], True),    # any gold answer
-    ("1,000", ["more than 1,000"], False),              # a part of the gold answer is not enough
     ("120", ["12"], False),                             # not inside a word
+    ("$13 billion", ["approximately $13 billion"], True),   # the figure without its hedge
+    ("0.06%", ["around 0.06% of GDP"], True),           # ... and without its unit
+    ("1,000", ["more than 1,000"], True),
+    ("2022", ["March 2022"], True),                     # every number of the gold answer is there
+    ("$13", ["approximately $13 billion"], False),      # the magnitude is part of the figure
+    ("80", ["80 percent"], False),
+    ("billion", ["approximately $13 billion"], False),  # the number itself is missing
+    ("13 billion", ["$13 billion"], False),             # "13" is not the gold answer's word "$13"
+    ("1968", ["1968, 1982 and 1999"], False),           # one of three numbers
+    ("Committee", ["Space Debris Coordination Committee"], False),   # a part of a name is not enough
+    ("$520 million in damages", ["over $520 million"], False),      # neither inside the other
     ("New York", ["York", "Geneva"], True),             # a whole word of it
     ("New Yorker", ["York"], False),
     ("the European Union", ["European  Union"], True),  # spacing ignored

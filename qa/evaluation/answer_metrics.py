@@ -17,6 +17,7 @@ from typing import Iterable, Sequence
 Place = tuple[str, int, int]
 
 ECE_BINS = 10
+MAGNITUDES = frozenset({"thousand", "million", "billion", "trillion", "percent"})
 
 
 def normalise_answer(text: str) -> str:
@@ -36,19 +37,30 @@ def is_hit(answer_text: str | None, gold_answers: Iterable[str]) -> bool:
     return any(normalise_answer(a) and normalise_answer(a) in text for a in gold_answers)
 
 
-def short_answer_right(short: str | None, gold_answers: Iterable[str]) -> bool:
-    """True when the short answer holds a gold answer as a run of whole words (both normalised).
+def _run_in(needle: list[str], hay: list[str]) -> bool:
+    return bool(needle) and any(hay[i:i + len(needle)] == needle for i in range(len(hay) - len(needle) + 1))
 
-    Both are normalised (``normalise_answer``) and cut into words; the short answer is right when
-    the words of some gold answer appear in it consecutively: equal ("Geneva" for "Geneva"), or
-    with words around it ("March 2022" for "2022"), but not inside a word ("120" for "12") and
-    not a part of the gold answer ("1 000" for "more than 1 000"). No short answer (``None`` or
-    ``""``) is never right; an empty gold answer matches nothing.
+
+def short_answer_right(short: str | None, gold_answers: Iterable[str]) -> bool:
+    """True when the short answer gives a gold answer (both normalised, cut into words):
+
+    - the gold answer's words appear consecutively in the short answer: equal ("Geneva" for
+      "Geneva"), or with words around it ("March 2022" for "2022"), not inside a word ("120" for
+      "12"); or
+    - for a gold answer with numbers, the short answer is consecutive words of it that hold all of
+      its figures: the hedges and units around a figure are not needed ("$13 billion" for
+      "approximately $13 billion", "80%" for "almost 80%", "0.06%" for "around 0.06% of GDP"),
+      but a part of a name is not enough ("Committee" for "Space Debris Coordination Committee").
+
+    A gold answer's figures are its words with a digit and its magnitudes (thousand, million,
+    billion, trillion, percent): "$13" is not right for "$13 billion". No short answer (``None``
+    or ``""``) is never right; an empty gold answer matches nothing.
     """
     words = normalise_answer(short or "").split()
     for gold in gold_answers:
         want = normalise_answer(gold).split()
-        if want and any(words[i:i + len(want)] == want for i in range(len(words) - len(want) + 1)):
+        numbers = [w for w in want if w in MAGNITUDES or any(ch.isdigit() for ch in w)]
+        if _run_in(want, words) or (numbers and _run_in(words, want) and all(n in words for n in numbers)):
             return True
     return False
 
