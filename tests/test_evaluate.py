@@ -291,3 +291,19 @@ def test_evaluate_gold_set_runs_a_named_set_with_progress(tmp_path, fake_encoder
     with pytest.raises(qa.QAError, match="modes are bm25, dense and/or hybrid"):
         qa.evaluate_gold_set("home", modes=["sparse"], index=index)
     assert index.evaluate(gold, split="tune").summary["questions"] == 1
+
+
+def test_answers_by_gold_answer_type(paged_run, tmp_path):
+    from qa.evaluation.gold_answers import by_answer_type
+    from qa.evaluation.report import write_gold_report
+
+    # c1 term hit, p1 term miss; c2 place hit ("Chile" right), pp place miss (short wrong);
+    # c3 number hit (no numeral: short wrong); u1, p2 unanswerable: left out
+    assert by_answer_type(paged_run.rows) == {
+        "place": {"questions": 2, "hit_rate": 0.5, "short_answer_right": 0.5},
+        "term": {"questions": 2, "hit_rate": 0.5, "short_answer_right": None},
+        "number": {"questions": 1, "hit_rate": 1.0, "short_answer_right": 0.0},
+    }
+    write_gold_report(tmp_path / "r", {"tiny": {"report": paged_run}}, {"tiny": "Tiny"})
+    report = (tmp_path / "r" / "report.md").read_text()
+    assert "| report | place | 2 | 0.500 | 0.500 |" in report and "| report | term | 2 | 0.500 | – |" in report

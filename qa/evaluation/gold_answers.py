@@ -53,6 +53,7 @@ class QuestionResult:
     short_right: bool | None = None
     cited_pages: tuple[int, ...] = ()
     page_right: bool | None = None
+    answer_type: str = ""
 
 
 def cited_pages(answer: Answer, documents: dict[str, Document]) -> tuple[str, tuple[int, ...]]:
@@ -80,7 +81,8 @@ def question_row(q, answer: Answer, evidence: list, documents: dict[str, Documen
         relevant_citations=relevant_citations([(c.doc_id, c.start, c.end) for c in answer.citations], evidence),
         latency_ms=latency_ms, confidence=answer.confidence, paraphrased=q.paraphrased, short=short,
         short_right=short_answer_right(short, q.answers) if wants_short else None, cited_pages=pages,
-        page_right=cited_page_right(doc_id, pages, q.docs, q.pages) if hit and q.pages else None)
+        page_right=cited_page_right(doc_id, pages, q.docs, q.pages) if hit and q.pages else None,
+        answer_type=q.answer_type)
 
 
 def summarise_answers(rows) -> dict:
@@ -118,6 +120,22 @@ def answer_counts(rows) -> dict:
             "hits_with_pages": sum(r.page_right is not None for r in rows),
             "unanswerable": sum(not r.answerable for r in rows),
             "answers_shown": sum(not r.abstained for r in rows)}
+
+
+def by_answer_type(rows) -> dict[str, dict]:
+    """Per gold answer type of the answerable questions ("" reads "other"): how many there are,
+    their hit rate and, among those answered, the share with the short answer right (None when
+    none wants one), most frequent type first."""
+    types: dict[str, list] = {}
+    for r in rows:
+        if r.answerable:
+            types.setdefault(r.answer_type or "other", []).append(r)
+    out = {}
+    for name, group in sorted(types.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        checked = [r.short_right for r in group if r.short_right is not None]
+        out[name] = {"questions": len(group), "hit_rate": share([bool(r.hit) for r in group]),
+                     "short_answer_right": share(checked) if checked else None}
+    return out
 
 
 def reliability(rows) -> list[dict]:

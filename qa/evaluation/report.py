@@ -11,6 +11,7 @@ from pathlib import Path
 
 from qa.evaluation.charts import per_document_chart, recall_chart, reliability_chart
 from qa.evaluation.gold import EvalResult
+from qa.evaluation.gold_answers import by_answer_type
 
 # The answers table: (key in the summary's ``answers`` block, column heading).
 ANSWER_COLUMNS = (("hit_rate", "hit rate"), ("paraphrased_hit_rate", "hit rate, paraphrased"),
@@ -46,6 +47,15 @@ def answers_table(by_split: dict[str, dict]) -> str:
         rows.append([split, *(_cell(a.get(key)) for key, _ in ANSWER_COLUMNS),
                      f"{lat.get('mean', 0):.0f}", f"{lat.get('p95', 0):.0f}"])
     return _table(rows)
+
+
+def answer_type_table(by_split: dict[str, EvalResult]) -> str:
+    """Hit rate (and short answer right) per gold answer type, one row per type and split."""
+    rows = [["split", "answer type", "questions", "hit rate", "short answer right"]]
+    for split, r in by_split.items():
+        for name, f in by_answer_type(r.rows).items():
+            rows.append([split, name, str(f["questions"]), _cell(f["hit_rate"]), _cell(f["short_answer_right"])])
+    return _table(rows) if len(rows) > 1 else ""
 
 
 def _charts(folder: Path, result: EvalResult, prefix: str = "", title: str = "") -> list[str]:
@@ -124,7 +134,8 @@ def write_gold_report(folder: Path, results: dict[str, dict[str, EvalResult]], t
                       "", metrics_table(s.get("modes", {})), ""]
         if any("answers" in r.summary for r in splits.values()):
             parts += ["### Answers (`qa ask`, hybrid)", "",
-                      answers_table({sp: r.summary for sp, r in splits.items() if "answers" in r.summary}), ""]
+                      answers_table({sp: r.summary for sp, r in splits.items() if "answers" in r.summary}), "",
+                      "### Answers by gold answer type (answerable questions)", "", answer_type_table(splits), ""]
         for split, r in splits.items():
             charts = _charts(folder, r, f"{name}-{split}-", f"{name}, {split}")
             written += [folder / c for c in charts]
