@@ -260,3 +260,13 @@ def test_bad_gold_set_options_exit_2_naming_them(capsys, two_sets, tiny, argv, m
     assert main(["eval", "--index", str(index), *[gold if a == "GOLD" else a for a in argv]]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_a_named_set_wins_over_qa_gold(capsys, two_sets, monkeypatch, tmp_path):
+    index, _ = two_sets
+    monkeypatch.setenv("QA_GOLD", str(tmp_path / "no-such.jsonl"))
+    out = run_json(capsys, ["eval", "--index", str(index), "--set", "home", "--json"])
+    assert list(out) == ["home"]
+    capsys.readouterr()
+    assert main(["eval", "--index", str(index), "--json"]) == 2   # without --set, $QA_GOLD is the file
+    assert "no-such.jsonl does not exist" in capsys.readouterr().err

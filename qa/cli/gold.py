@@ -34,7 +34,7 @@ def chosen(args) -> list:
     """The GoldSets to evaluate, from ``--set``, ``--questions`` and ``--corpus``."""
     from qa.evaluation.goldsets import GoldSet, chosen_sets, custom_gold_set
 
-    questions = args.questions or os.environ.get("QA_GOLD")
+    questions = args.questions or (None if args.set else os.environ.get("QA_GOLD"))
     if args.questions and args.set:
         raise SettingsError("--questions and --set both name the questions: give one of them")
     if questions:
@@ -52,9 +52,9 @@ def chosen(args) -> list:
 def retriever_for(g, args, encoder=None):
     """The retriever ``g`` is asked against: the home set and a bare ``--questions`` file use
     ``--index`` and ``--backend``; the real set and a ``--corpus`` set their own index."""
-    from qa.evaluation.goldsets import open_gold_retriever
+    from qa.evaluation.goldsets import gold_set, open_gold_retriever
 
-    if g.name == "home" or g.corpus == Path(""):
+    if g.corpus == Path("") or g == gold_set("home"):
         return open_index(args).retriever
     progress = progress_bar()[0]
     return open_gold_retriever(g, encoder=encoder, progress=progress)
