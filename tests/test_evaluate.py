@@ -307,3 +307,19 @@ def test_answers_by_gold_answer_type(paged_run, tmp_path):
     write_gold_report(tmp_path / "r", {"tiny": {"report": paged_run}}, {"tiny": "Tiny"})
     report = (tmp_path / "r" / "report.md").read_text()
     assert "| report | place | 2 | 0.500 | 0.500 |" in report and "| report | term | 2 | 0.500 | – |" in report
+
+
+def test_evaluate_splits_counts_progress_over_every_split(monkeypatch):
+    from qa.evaluation.goldsets import evaluate_splits
+
+    def fake_evaluate_gold(retriever, questions, progress=None, **options):
+        for n in range(1, len(questions) + 1):
+            progress(n, len(questions))
+        return (len(questions), options)
+
+    monkeypatch.setattr("qa.evaluation.gold.evaluate_gold", fake_evaluate_gold)
+    seen = []
+    out = evaluate_splits(None, {"report": ["a", "b", "c"], "tune": ["d", "e"]},
+                          progress=lambda done, total: seen.append((done, total)), modes=("hybrid",))
+    assert seen == [(1, 5), (2, 5), (3, 5), (4, 5), (5, 5)]
+    assert out == {"report": (3, {"modes": ("hybrid",)}), "tune": (2, {"modes": ("hybrid",)})}
