@@ -155,28 +155,35 @@ def evaluate_gold(
     answers: bool = True,
     progress=None,
 ) -> EvalResult:
-    """Run every question through each retrieval mode and (hybrid) ``qa ask``; measure everything."""
+    """Run every question through each retrieval mode and (hybrid) ``qa ask``; measure everything.
+
+    ``progress(done, total)`` is called after each question of each step (one step per mode, one
+    for the answers): total = questions × (modes + 1 if answers else modes).
+    """
+    steps = len(modes) + (1 if answers else 0)
     finder = QuoteFinder(retriever)
     located = locate_evidence(finder, questions)
     depth = max(k, max(RECALL_KS), 100)
     vectors = retriever.encode_many([q.question for q in questions])
     modes_out, curves, per_mode_rows = {}, {}, {}
     per_document: dict = {}
-    for mode in modes:
+    for step, mode in enumerate(modes):
         settings = SearchSettings(**{**base.__dict__, "mode": mode, "k": max(k, max(RECALL_KS)), "depth": depth})
         run, qrels, recalls, firsts = {}, {}, {}, {}
-        for q, vec in zip(questions, vectors):
+        for n, (q, vec) in enumerate(zip(questions, vectors), start=1):
             hits = retriever.search(q.question, settings, query_vector=vec)
             chunks = [h.chunk for h in hits]
             run[q.id] = {c.chunk_id: float(len(chunks) - i) for i, c in enumerate(chunks)}
-            if not q.answerable:
-                continue
-            places = [p for quote in located[q.id] for p in quote]
-            qrels[q.id] = {c.chunk_id: 1 for c in retriever.chunks_overlapping(places)}
-            recalls[q.id] = {kk: evidence_recall_at_k(chunks, located[q.id], kk) for kk in RECALL_KS}
-            firsts[q.id] = next((i + 1 for i, c in enumerate(chunks) if c.chunk_id in qrels[q.id]), None)
-            for doc_id in {d for d, _, _ in places}:
-                per_document.setdefault(mode, {}).setdefault(doc_id, []).append(recalls[q.id][k if k in RECALL_KS else 10])
+            if q.answerable:
+                places = [p for quote in located[q.id] for p in quote]
+                qrels[q.id] = {c.chunk_id: 1 for c in retriever.chunks_overlapping(places)}
+                recalls[q.id] = {kk: evidence_recall_at_k(chunks, located[q.id], kk) for kk in RECALL_KS}
+                firsts[q.id] = next((i + 1 for i, c in enumerate(chunks) if c.chunk_id in qrels[q.id]), None)
+                for doc_id in {d for d, _, _ in places}:
+                    per_document.setdefault(mode, {}).setdefault(doc_id, []).append(
+                        recalls[q.id][k if k in RECALL_KS else 10])
+            if progress:
+                progress(step * len(questions) + n, steps * len(questions))
         measured = evaluate_run(run, qrels, metrics=(f"mrr@{k}", f"ndcg@{k}"))
         ids = list(recalls)
         modes_out[mode] = {**{f"recall@{kk}": _mean([recalls[i][kk] for i in ids]) for kk in (1, 5, 10)},
@@ -186,8 +193,10 @@ def evaluate_gold(
     summary = {"questions": len(questions), "answerable": sum(q.answerable for q in questions), "modes": modes_out}
     rows: list[QuestionResult] = []
     if answers:
+        done = len(modes) * len(questions)
+        step_progress = (lambda n, total: progress(done + n, done + total)) if progress else None
         answer_summary, latency, rows = _answer_metrics(retriever, finder, questions, located, base,
-                                                        answer_settings, per_mode_rows, progress)
+                                                        answer_settings, per_mode_rows, step_progress)
         summary["answers"] = answer_summary
         summary["latency_ms"] = latency
     per_doc = {m: {d: _mean(v) for d, v in docs.items()} for m, docs in per_document.items()}
