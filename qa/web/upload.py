@@ -44,13 +44,17 @@ def update_index(status):
     from qa.ingestion.loaders import load_corpus
     from qa.retrieval.build import IndexSettings, build_index, corpus_fingerprint
 
-    status.update(label="Loading the embedding model…")
+    def step(text: str) -> None:             # shown at once, and kept as a line of the log below
+        status.update(label=text)
+        st.write(text)
+
+    step("Loading the embedding model…")
     encoder = load_encoder()
     corpus, settings = corpus_dir(), IndexSettings(model=encoder.name)
-    status.update(label="Reading the documents…")
+    step("Reading the documents…")
     documents, errors = load_corpus(corpus)
     st.write(f"Read {len(documents)} documents ({len(errors)} files left out).")
-    status.update(label=f"Chunking {len(documents)} documents…")
+    step(f"Chunking {len(documents)} documents…")
     bar = st.progress(0.0, text="Chunking…")
     done = {"n": 0}
 
@@ -86,7 +90,7 @@ def upload_ui() -> None:
             status.update(label="The index could not be updated", state="error")
             st.error(f"The index could not be updated: {md_escape(exc)}")
             return
-        status.update(label="Index updated", state="complete")
+        status.update(label="Index updated", state="complete", expanded=True)
     for original, name in saved:
         st.success(md_escape(f"Added {original} as corpus/{name}"))
     st.info(f"Index: {report.documents} documents, {report.chunks} passages "
