@@ -208,7 +208,9 @@ def test_upload_good_and_bad_files(site):
     assert after - before == {"lunar-notes-e.md"}
     assert any("Added" in s.value for s in at.success)
     steps = markdown(at)
-    assert "Read 5 documents" in steps and "Encoded 1 passages" in steps     # each step shown as it ends
+    for step in ("Loading the embedding model…", "Reading the documents…", "Read 5 documents",
+                 "Chunking 5 documents…", "Encoded 1 passages"):
+        assert step in steps, step                                            # each step is shown
     bar = at.get("progress")[0]
     assert bar.proto.text == "embedding: 1/1 passages"
     docs = page("Documents")
