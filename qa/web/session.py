@@ -7,9 +7,6 @@ from pathlib import Path
 
 import streamlit as st
 
-from qa.types import QAError
-from qa.web.view import md_escape
-
 CSS = """<style>
 mark.quote {background:#fff3b0; padding:0 2px;} mark.short {background:#ffc94d; font-weight:600;}
 mark.cited {background:#fff3b0; outline:2px solid #e0a800;}

@@ -7,7 +7,6 @@ Everything that came from a document or a user goes through ``esc`` before it be
 from __future__ import annotations
 
 import difflib
-import html
 import re
 import unicodedata
 from pathlib import Path
