@@ -3,7 +3,8 @@
     python eval/bench_page.py [--index index] [--corpus corpus] [--out eval/bench-page-DATE.json]
 
 - ``usable_s``: from starting ``streamlit run app.py`` to the question box shown and editable
-  (a fresh server process, the browser already open);
+  (a fresh server process, the browser already open); ``bare_streamlit_usable_s``: the same for
+  a bare Streamlit page holding one text box, the floor on this machine at this time;
 - ``model_ready_s``: from the same start to the "loading the model…" note going away;
 - ``answer_ms``: Ask clicked to the new answer drawn, once warm, one session (p50, p95, each);
 - ``pipeline_ms``: ``Index.ask`` alone in this process for the same questions (p50), to compare;
@@ -24,6 +25,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -78,6 +80,33 @@ def wait_answer(page, before: str, timeout_ms: int = 120_000) -> None:
     page.wait_for_function(ANSWER_JS, arg=before, timeout=timeout_ms, polling=20)
 
 
+def serve(app: Path, port: int, env: dict, page) -> tuple[subprocess.Popen, float]:
+    """Starts ``streamlit run app`` and loads it in ``page``; returns (the process, its start time)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port),
+                             "--server.address", "127.0.0.1", "--server.headless", "true",
+                             "--browser.gatherUsageStats", "false"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while True:
+        try:
+            page.goto(f"http://127.0.0.1:{port}", timeout=5_000)
+            return proc, started
+        except Exception:          # connection refused until the server listens
+            if proc.poll() is not None or time.perf_counter() - started > 120:
+                stop(proc)
+                raise RuntimeError(f"streamlit did not come up for {app}")
+            time.sleep(0.1)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=20)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", default="index")
@@ -97,20 +126,19 @@ def main(argv: list[str] | None = None) -> int:
         browser = p.chromium.launch(executable_path=args.chromium, args=FLAGS, headless=True)
         proc = None
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            started = time.perf_counter()
-            proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-                                     "--server.port", str(port), "--server.address", "127.0.0.1",
-                                     "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-                                    cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            while True:
+            with tempfile.TemporaryDirectory() as tmp:      # the floor: a bare Streamlit page with one box
+                bare = Path(tmp) / "bare.py"
+                bare.write_text('import streamlit as st\nst.text_input("Question")\n', encoding="utf-8")
+                bare_page = browser.new_page()
+                bare_proc, bare_started = serve(bare, free_port(), env, bare_page)
                 try:
-                    page.goto(url, timeout=5_000)
-                    break
-                except Exception:          # connection refused until the server listens
-                    if proc.poll() is not None or time.perf_counter() - started > 120:
-                        raise RuntimeError("streamlit did not come up")
-                    time.sleep(0.1)
+                    bare_page.get_by_label("Question", exact=True).wait_for(timeout=120_000)
+                    result["bare_streamlit_usable_s"] = round(time.perf_counter() - bare_started, 2)
+                finally:
+                    stop(bare_proc)
+                    bare_page.close()
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            proc, started = serve(ROOT / "app.py", port, env, page)
             box = page.get_by_label("Question", exact=True)
             box.wait_for(timeout=120_000)
             result["usable_s"] = round(time.perf_counter() - started, 2)
@@ -150,12 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             browser.close()
             if proc is not None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(timeout=20)
+                stop(proc)
 
     from qa.api import Index
 
