@@ -1,4 +1,8 @@
-"""The web page: ask, find a quote, read documents, evaluate, add documents (sections in qa/web/)."""
+"""The web page: ask, find a quote, read documents, evaluate, add documents (sections in qa/web/).
+
+The page draws at once: the index opens and the model loads in a background thread
+(qa/web/loading.py) while the question box is already there.
+"""
 
 from __future__ import annotations
 
@@ -6,28 +10,27 @@ import streamlit as st
 
 from qa.web.ask import ask_ui, quote_ui
 from qa.web.evaluate import evaluate_ui
-from qa.web.library import documents_ui, upload_ui
-from qa.web.session import CSS, html, open_index
-
-PAGES = ("Ask", "Find a quote", "Documents", "Evaluate", "Add documents")
+from qa.web.library import documents_ui
+from qa.web.loading import start_loading
+from qa.web.session import CSS, html, nav_ui
+from qa.web.upload import upload_ui
 
 
 def main() -> None:
     st.set_page_config(page_title="Space policy sources", page_icon="🛰️", layout="wide")
     html(CSS)
     st.sidebar.title("Space policy sources")
-    asked = st.query_params.get("page")
-    page = st.sidebar.radio("Page", PAGES, index=PAGES.index(asked) if asked in PAGES else 0)
-    index = open_index()
+    page = nav_ui()
+    loader = start_loading()
     st.header(page)
     if page == "Ask":
-        ask_ui(index)
+        ask_ui(loader)
     elif page == "Find a quote":
-        quote_ui(index)
+        quote_ui(loader)
     elif page == "Documents":
-        documents_ui(index)
+        documents_ui(loader)
     elif page == "Evaluate":
-        evaluate_ui(index)
+        evaluate_ui(loader)
     else:
         upload_ui()
 

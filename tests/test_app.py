@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
 pytestmark = pytest.mark.slow
 EVIL = ("Hostile document\n\nThis page mentions <script>alert(1)</script> and <img src=x onerror=alert(1)> "
-        "and [a link](http://evil.example) and ![an image](http://evil.example/x.png) about lunar gateways.")
+        "and [a link](http://evil.example) and ![an image](http://evil.example/x.png) about lunar gateways. "
+        "It's $E=mc^2$ and :red[red].")
 
 
 @pytest.fixture(scope="module")
@@ -61,30 +62,67 @@ def markdown(at: AppTest) -> str:
     return "\n".join(m.value for m in at.markdown)
 
 
-def test_ask_shows_answer_short_answer_and_citation(site):
-    at = page("Ask")
-    at.text_input[0].input("What value did one NGO estimate for the global space economy in 2021?")
+def ask(at: AppTest, question: str) -> AppTest:
+    at.text_input[0].input(question)
     at.button[0].click().run()
+    return at
+
+
+NGO = "What value did one NGO estimate for the global space economy in 2021?"
+
+
+def test_ask_shows_answer_short_answer_and_citation(site):
+    at = ask(page("Ask"), NGO)
     assert not at.exception
     body = markdown(at)
-    assert '<mark class="short" id="short">$469 billion</mark>' in body
+    assert '<mark class="short" id="short">&#36;469 billion</mark>' in body
     assert "[1]" in body and "A Strategic Framework for Space Diplomacy" in body
-    assert "?page=Documents&amp;doc=strategic-framework" in body or "?page=Documents&doc=strategic-framework" in body
+    assert any(b.label == "[1] open in the document" for b in at.button)
     assert any("U.S. Department of State" in c.value for c in at.code)
 
 
+def test_answer_is_kept_across_reruns_and_pages_without_asking_again(site, monkeypatch):
+    import qa.api
+
+    calls = []
+    real = qa.api.Index.ask
+    monkeypatch.setattr(qa.api.Index, "ask", lambda self, *a, **kw: calls.append(a) or real(self, *a, **kw))
+    at = ask(page("Ask"), NGO)
+    assert len(calls) == 1 and "&#36;469 billion" in markdown(at)
+    at.run()                                              # any rerun
+    at.sidebar.radio[0].set_value("Documents").run()      # another page, then back
+    assert "&#36;469 billion" not in markdown(at)
+    at.sidebar.radio[0].set_value("Ask").run()
+    assert not at.exception
+    assert "&#36;469 billion" in markdown(at) and at.text_input[0].value == NGO
+    assert len(calls) == 1                                # drawn again from the session, not asked again
+
+
+def test_citation_opens_the_passage_in_context_and_keeps_the_answer(site):
+    at = ask(page("Ask"), NGO)
+    at.button(key="cite-1").click().run()
+    assert not at.exception
+    body = markdown(at)
+    reader = next(m.value for m in at.markdown if 'class="reader"' in m.value)
+    assert '<mark class="cited" id="cited">One recent NGO estimate' in reader
+    assert "page 5" in body                                   # where the passage is
+    assert '<mark class="short" id="short">&#36;469 billion</mark>' in body   # the answer is still there
+    at.button(key="read-whole").click().run()                 # the whole document, then back
+    assert at.sidebar.radio[0].value == "Documents" and not at.exception
+    assert '<mark class="cited" id="cited">One recent NGO estimate' in markdown(at)
+    at.button(key="back-button").click().run()
+    assert at.sidebar.radio[0].value == "Ask"
+    assert '<mark class="short" id="short">&#36;469 billion</mark>' in markdown(at)
+
+
 def test_refusal_is_shown_with_nearest_passages(site):
-    at = page("Ask")
-    at.text_input[0].input("Who won the 2022 FIFA World Cup?")
-    at.button[0].click().run()
+    at = ask(page("Ask"), "Who won the 2022 FIFA World Cup?")
     assert "The corpus does not answer this." in markdown(at)
     assert len(at.expander) >= 1
 
 
 def test_empty_question_is_an_error_not_a_traceback(site):
-    at = page("Ask")
-    at.text_input[0].input("   ")
-    at.button[0].click().run()
+    at = ask(page("Ask"), "   ")
     assert not at.exception and "empty" in at.error[0].value
 
 
@@ -102,12 +140,26 @@ def test_quote_lookup_exact_near_and_missing(site):
     assert "not found" in at.info[0].value
 
 
-def test_documents_library_and_reading_view_highlight(site):
+def test_quote_with_a_straight_apostrophe_shows_it_once(site):
+    at = page("Find a quote")
+    at.text_area[0].input("the release of the State Department's Strategic Framework for Space Diplomacy")
+    at.button[0].click().run()
+    body = markdown(at)
+    assert "Department&#39;s Strategic" in body and "&amp;#" not in body and "&#x27;" not in body
+
+
+def test_documents_library_and_reading_view(site):
     at = page("Documents", doc="strategic-framework", start="2231", end="2323")
     assert not at.exception
-    library = at.dataframe[0].value
-    assert "strategic-framework" in list(library["id"])
-    assert '<mark class="cited" id="cited">One recent NGO estimate' in markdown(at)
+    body = markdown(at)
+    table = next(m.value for m in at.markdown if 'class="library"' in m.value)
+    assert '<th class="n">pages</th><th class="n">passages</th>' in table
+    assert "<td>strategic-framework</td>" in table and "<td>hostile</td>" in table
+    reader = next(m.value for m in at.markdown if 'class="reader"' in m.value)
+    assert '<mark class="cited" id="cited">One recent NGO estimate' in reader
+    assert reader.count('class="page-no"') >= 25 and "p. 5</span>" in reader
+    assert "\n" not in reader                                # one HTML block: "1. ..." items are not a Markdown list
+    assert "Cited passage [2231:2323], page 5" in "\n".join(c.value for c in at.caption) or "page 5" in body
 
 
 def test_hostile_document_renders_as_text(site):
@@ -116,6 +168,7 @@ def test_hostile_document_renders_as_text(site):
     assert "&lt;script&gt;alert" in body and "&lt;img src=x onerror=alert" in body
     assert "<script>alert" not in body and "<img src=x" not in body
     assert "](http://evil.example)" not in body and "&#91;a link&#93;" in body
+    assert "$E=mc" not in body and "&#36;E=mc" in body and "It&#39;s" in body
     at = page("Ask")
     at.text_input[0].input("<script>alert(1)</script> lunar gateways [x](http://evil.example)")
     at.button[0].click().run()
@@ -125,13 +178,19 @@ def test_hostile_document_renders_as_text(site):
     assert "The corpus does not answer this." in body or "[1]" in body   # the question was really answered
 
 
-def test_evaluate_page_runs_the_gold_set(site):
+def test_evaluate_page_runs_one_mode_with_progress_and_a_numeric_k_axis(site):
     at = page("Evaluate")
+    at.multiselect(key="eval_modes").set_value(["hybrid"])
     at.button[0].click().run()
     assert not at.exception
     assert "2 questions" in markdown(at)
     modes = at.dataframe[0].value
-    assert list(modes["mode"]) == ["bm25", "dense", "hybrid"]
+    assert list(modes["mode"]) == ["hybrid"]
+    bar = at.get("progress")[0]
+    assert bar.proto.text == "2/2 questions (hybrid + answers)" and bar.proto.value == 100
+    chart = next(e for e in at.main if getattr(e, "type", "") == "vega_lite_chart")
+    x = json.loads(chart.proto.spec)["layer"][0]["encoding"]["x"]
+    assert x["field"] == "k" and x["type"] == "quantitative", x     # 1, 3, 5, 10, 20 in order, not as text
 
 
 def test_upload_good_and_bad_files(site):
@@ -148,5 +207,11 @@ def test_upload_good_and_bad_files(site):
     after = {p.name for p in corpus.iterdir()}
     assert after - before == {"lunar-notes-e.md"}
     assert any("Added" in s.value for s in at.success)
+    steps = markdown(at)
+    for step in ("Loading the embedding model…", "Reading the documents…", "Read 5 documents",
+                 "Chunking 5 documents…", "Encoded 1 passages"):
+        assert step in steps, step                                            # each step is shown
+    bar = at.get("progress")[0]
+    assert bar.proto.text == "embedding: 1/1 passages"
     docs = page("Documents")
-    assert "lunar-notes-e" in list(docs.dataframe[0].value["id"])
+    assert "<td>lunar-notes-e</td>" in markdown(docs)

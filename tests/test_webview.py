@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import html
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from qa.web.view import (
     check_upload,
+    context_span,
     diff_words,
     esc,
     highlight,
     md_escape,
+    reading_html,
     reading_link,
     safe_upload_name,
     safe_url,
@@ -30,7 +34,7 @@ def test_esc_neutralises_html_and_markdown():
 def test_highlight_marks_nested_spans_at_absolute_offsets():
     text = "It cost $469 billion in 2021."
     out = highlight(text, [(100, 129, "quote"), (108, 120, "short")], base=100)
-    assert out == '<mark class="quote" id="quote">It cost <mark class="short" id="short">$469 billion</mark> in 2021.</mark>'
+    assert out == '<mark class="quote" id="quote">It cost <mark class="short" id="short">&#36;469 billion</mark> in 2021.</mark>'
 
 
 def test_highlight_escapes_text_and_clips_spans():
@@ -93,4 +97,65 @@ def test_safe_url_and_reading_link():
 
 def test_md_escape_disarms_links_images_and_emphasis():
     out = md_escape(EVIL)
-    assert "\\[link\\]\\(http://evil\\)" in out and "\\!\\[img\\]" in out and "\\<script\\>" in out
+    assert "\\[link\\]\\(http\\://evil\\)" in out and "\\!\\[img\\]" in out and "\\<script\\>" in out
+
+
+HOSTILE = "The Accords' <script>alert(1)</script> [x](http://evil.example) $E=mc^2$ :red[hi] **b**\n\n1. item"
+
+
+def test_esc_escapes_exactly_once_and_keeps_apostrophes():
+    out = esc("The Accords' principles")
+    assert html.unescape(out) == "The Accords' principles"
+    assert "&#x27;" not in out and "&amp;#" not in out   # the old bug: the reference escaped again
+
+
+def test_esc_leaves_nothing_active():
+    out = esc(HOSTILE)
+    assert html.unescape(out) == HOSTILE
+    for active in ("<", ">", "[", "]", "(", "$", ":", "*", "\n", "'"):
+        assert active not in out, active
+
+
+@given(st.text(max_size=80))
+def test_esc_is_one_escape(text):
+    """Unescaping once gives the text back: escaped exactly once, whatever the text."""
+    out = esc(text)
+    assert html.unescape(out) == text
+    assert "<" not in out and "\n" not in out
+
+
+@given(st.text(max_size=60), st.integers(0, 60), st.integers(0, 60))
+def test_highlight_escapes_exactly_once(text, a, b):
+    out = highlight(text, [(min(a, b), max(a, b), "m")])
+    assert html.unescape(out.replace('<mark class="m" id="m">', "").replace("</mark>", "")) == text
+
+
+def test_md_escape_disarms_math_and_shortcodes():
+    out = md_escape("$469 billion and $500 :rocket:")
+    assert "\\$469" in out and "\\$500" in out and "\\:rocket\\:" in out
+
+
+def _doc(text, pages=()):
+    from qa.types import Document, Span
+
+    return Document(doc_id="d", text=text, title="T", path="d.txt",
+                    pages=tuple(Span(start=a, end=b, label=label) for a, b, label in pages))
+
+
+def test_reading_html_shows_page_numbers_and_the_cited_span():
+    text = "First page text.\n\n1. An item.\n\n2. Another item.\n\nSecond page's text."
+    second = text.index("Second")
+    doc = _doc(text, [(0, second, "4"), (second, len(text), "5")])
+    out = reading_html(doc, cited=(second, len(text)))
+    assert out.count('class="page-no"') == 2 and "p. 4" in out and "p. 5" in out
+    assert out.index("p. 5") < out.index('<mark class="cited"')    # the page number opens its page
+    assert "\n" not in out and html.unescape(out).count("\n") == 6     # one line of markup, newlines as references
+    assert "Second page&#39;s text." in out
+
+
+def test_context_span_widens_to_paragraphs():
+    text = "A" * 50 + "\n\n" + "Before. Cited sentence. After." + "\n\n" + "B" * 50
+    start = text.index("Cited")
+    lo, hi = context_span(text, start, start + 15, chars=40)
+    assert text[lo:hi] == "Before. Cited sentence. After."
+    assert context_span(text, start, start + 15, chars=5) == (start - 5, start + 20)

@@ -172,6 +172,8 @@ def evaluate_gold(
     ask = SearchSettings(**{**base.__dict__, "mode": "hybrid", "k": max(base.k, answer_settings.passages)})
     runs = {m: _ModeRun() for m in modes}
     rows, latencies = [], []
+    if answers and questions:   # untimed: a process's first answer pays one-off costs (model, caches)
+        answer_question(retriever, finder, questions[0].question, ask, answer_settings, query_vector=vectors[0])
     for n, (q, vec) in enumerate(zip(questions, vectors), start=1):
         for mode in modes:
             runs[mode].add(retriever, q, vec, located[q.id], settings[mode], k)
@@ -190,7 +192,8 @@ def evaluate_gold(
     if answers:
         summary["answers"] = summarise_answers(rows)
         summary["counts"] = answer_counts(rows)
-        summary["latency_ms"] = {"mean": float(np.mean(latencies)), "p95": float(np.percentile(latencies, 95))}
+        summary["latency_ms"] = {"mean": float(np.mean(latencies)), "p50": float(np.percentile(latencies, 50)),
+                                 "p95": float(np.percentile(latencies, 95))}
     return EvalResult(summary=summary, rows=tuple(rows), curves={m: runs[m].curve() for m in modes},
                       per_document={m: runs[m].per_document() for m in modes if runs[m].documents},
                       reliability=tuple(reliability(rows)) if answers else ())

@@ -7,44 +7,87 @@ Everything that came from a document or a user goes through ``esc`` before it be
 from __future__ import annotations
 
 import difflib
-import html
 import re
 import unicodedata
 from pathlib import Path
+from typing import Sequence
 from urllib.parse import quote, urlparse
 
 UPLOAD_TYPES = ("pdf", "txt", "md", "markdown", "html", "htm")
 MAX_UPLOAD_BYTES = 20 * 2**20
 
 
+# Each character that HTML or Markdown (with Streamlit's $math$ and :shortcodes:) would read as
+# markup becomes one numeric character reference, in a single pass: a reference is never escaped
+# again (the old two-pass version showed "The Accords&#x27;" for "The Accords'"). Newlines too:
+# the markup stays on one line of one HTML block, so a blank line in a document cannot hand the
+# rest to Markdown (which made "1. ..." items a spaced-out list), and no line can start a list.
+_ACTIVE = re.compile(r"[&<>\"'\[\]()!*_`#~|\\$:{}\n]")
+_NAMED = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
+
+
 def esc(text: str) -> str:
-    """HTML-escaped text, with Markdown's active characters escaped too (as character references)."""
-    out = html.escape(str(text), quote=True)
-    return re.sub(r"[\[\]()!*_`#~|\\]", lambda m: f"&#{ord(m.group())};", out)
+    """``text`` with every HTML or Markdown active character as a character reference (escaped once)."""
+    return _ACTIVE.sub(lambda m: _NAMED.get(m.group()) or f"&#{ord(m.group())};", str(text))
 
 
 def md_escape(text: str) -> str:
     """``text`` with Markdown's active characters backslash-escaped, for Streamlit labels and
     messages (which render Markdown but never raw HTML)."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~])", r"\\\1", str(text))
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", str(text))
 
 
-def highlight(text: str, spans: list[tuple[int, int, str]], base: int = 0) -> str:
+def highlight(text: str, spans: list[tuple[int, int, str]], base: int = 0,
+              inserts: Sequence[tuple[int, str]] = ()) -> str:
     """``text`` as escaped HTML with ``<mark class=...>`` around each span.
 
     Spans are absolute offsets (``base`` is the offset of ``text[0]``); they may nest (a short
     answer inside its sentence) but not cross. Spans outside the text are clipped or ignored.
+    ``inserts`` are (absolute offset, markup) pairs of the page's own markup (page numbers, never
+    document text), put in after the marks that end there and before those that start there.
     """
     marks = sorted(((max(a - base, 0), min(b - base, len(text)), cls) for a, b, cls in spans
                     if b - base > 0 and a - base < len(text) and b > a), key=lambda s: (s[0], -s[1]))
-    events = sorted([(a, 1, -b, cls) for a, b, cls in marks] + [(b, 0, -a, cls) for a, b, cls in marks])
+    events = sorted([(a, 2, -b, cls) for a, b, cls in marks] + [(b, 0, -a, cls) for a, b, cls in marks]
+                    + [(at - base, 1, n, markup) for n, (at, markup) in enumerate(inserts)
+                       if 0 <= at - base <= len(text)])
     out, pos = [], 0
-    for at, kind, _, cls in events:
+    for at, kind, _, payload in events:
         out.append(esc(text[pos:at]))
         pos = at
-        out.append(f'<mark class="{esc(cls)}" id="{esc(cls)}">' if kind else "</mark>")
+        out.append(f'<mark class="{esc(payload)}" id="{esc(payload)}">' if kind == 2 else
+                   payload if kind == 1 else "</mark>")
     out.append(esc(text[pos:]))
     return "".join(out)
+
+
+def page_marks(doc, start: int = 0, end: int | None = None) -> list[tuple[int, str]]:
+    """Page-number markup at the start of each page of ``doc`` within ``[start, end)``."""
+    end = len(doc.text) if end is None else end
+    marks, last = [], None
+    for span in doc.pages:
+        if span.label and span.label != last and start <= span.start < end:
+            marks.append((span.start, f'<span class="page-no">p. {esc(span.label)}</span>'))
+        last = span.label or last
+    return marks
+
+
+def context_span(text: str, start: int, end: int, chars: int = 900) -> tuple[int, int]:
+    """``[start, end)`` widened by up to ``chars`` each side, out to paragraph breaks where near."""
+    lo, hi = max(start - chars, 0), min(end + chars, len(text))
+    brk = text.find("\n\n", lo, start)
+    lo = brk + 2 if brk != -1 and start - brk < chars else lo
+    brk = text.rfind("\n\n", end, hi)
+    hi = brk if brk != -1 and brk - end > 0 else hi
+    return lo, hi
+
+
+def reading_html(doc, start: int = 0, end: int | None = None, cited: tuple[int, int] | None = None) -> str:
+    """``doc.text[start:end]`` as the reading view: escaped, page numbers shown, ``cited`` marked."""
+    end = len(doc.text) if end is None else end
+    spans = [(cited[0], cited[1], "cited")] if cited and 0 <= cited[0] < cited[1] <= len(doc.text) else []
+    body = highlight(doc.text[start:end], spans, base=start, inserts=page_marks(doc, start, end))
+    return f'<div class="reader">{"…" if start > 0 else ""}{body}{"…" if end < len(doc.text) else ""}</div>'
 
 
 def diff_words(quote: str, source: str) -> tuple[str, str]:
