@@ -189,15 +189,15 @@ def gold_sets() -> list[tuple[str, str]]:
 
 def evaluate_gold_set(name: str = "home", split: str = "report", modes: Sequence[str] = ("bm25", "dense", "hybrid"),
                       k: int = 10, progress: Callable[[int, int], None] | None = None, index: Index | None = None,
-                      encoder=None, root: str | Path = "."):
+                      encoder=None, root: str | Path = ".", answers: bool = True):
     """Evaluate the gold set called ``name`` ("home" or "real") on ``split`` (tune, report or all).
 
     "home" runs over ``index`` when given (e.g. the index a page has open), else over
     ``root``/index (built from ``root``/corpus when missing or stale); "real" over its own index,
     ``root``/eval/cache/real-index, built from eval/corpus-real when missing or stale (minutes, the
     first time). ``encoder``: a loaded query encoder to share (by default ``index``'s).
-    ``progress(done, total)`` is called after each question. Returns an EvalResult; raises
-    SettingsError for an unknown set, split or mode, QAError for a missing gold file or corpus.
+    ``progress(done, total)`` is called after each question; ``answers=False`` measures retrieval
+    only. Returns an EvalResult; raises SettingsError for an unknown set, split or mode, QAError for a missing gold file or corpus.
     """
     from qa.evaluation.gold import evaluate_gold
     from qa.evaluation.goldsets import gold_set, open_gold_retriever, questions_in, rooted
@@ -210,7 +210,7 @@ def evaluate_gold_set(name: str = "home", split: str = "report", modes: Sequence
     else:
         shared = encoder or (getattr(index.retriever, "encoder", None) if index is not None else None)
         retriever = open_gold_retriever(g, encoder=shared)
-    return evaluate_gold(retriever, chosen, modes=modes, k=k, progress=progress)
+    return evaluate_gold(retriever, chosen, modes=modes, k=k, answers=answers, progress=progress)
 
 
 def search_settings(k: int = 10, mode: str = "hybrid", docs: Sequence[str] = (), kinds: Sequence[str] = (),

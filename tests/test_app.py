@@ -193,6 +193,35 @@ def test_evaluate_page_runs_one_mode_with_progress_and_a_numeric_k_axis(site):
     assert x["field"] == "k" and x["type"] == "quantitative", x     # 1, 3, 5, 10, 20 in order, not as text
 
 
+def test_evaluate_page_shows_gold_sets_side_by_side_with_reliability(site, monkeypatch):
+    """Two gold sets chosen: one progress bar each, a side-by-side row per set, and each set's
+    reliability chart and bins. The named sets are run through qa.evaluate_gold_set; here it is
+    pointed at the site's small gold file (the real set's index takes minutes to build)."""
+    import qa
+
+    calls = []
+
+    def fake_set(name, split="report", modes=(), answers=True, progress=None, index=None, **_):
+        calls.append((name, split, tuple(modes), index is not None))
+        return index.evaluate(os.environ["QA_GOLD"], split=split, modes=modes, answers=answers, progress=progress)
+
+    monkeypatch.setattr(qa, "evaluate_gold_set", fake_set)
+    at = page("Evaluate")
+    at.multiselect(key="eval_sets").set_value(["home", "real"])
+    at.multiselect(key="eval_modes").set_value(["hybrid"])
+    at.button[0].click().run()
+    assert not at.exception and not at.error, (at.exception, at.error)
+    assert calls == [("home", "report", ("hybrid",), True), ("real", "report", ("hybrid",), True)]
+    assert [b.proto.text for b in at.get("progress")] == ["home: 2/2 questions (hybrid + answers)",
+                                                           "real: 2/2 questions (hybrid + answers)"]
+    side = at.dataframe[0].value
+    assert list(side["gold set"]) == ["home", "real"] and "hit_rate" in side.columns
+    assert [h.value for h in at.subheader] == ["home", "real"]
+    assert "Reliability" in markdown(at)
+    bins = [d.value for d in at.dataframe if "hit rate" in getattr(d.value, "columns", [])]
+    assert len(bins) == 2 and all(len(b) >= 1 for b in bins)
+
+
 def test_upload_good_and_bad_files(site):
     corpus = site / "corpus"
     before = {p.name for p in corpus.iterdir()}

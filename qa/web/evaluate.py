@@ -1,5 +1,6 @@
-"""The Evaluate page section: gold-set metrics for a chosen split and modes, with progress,
-the Recall@k chart (k numeric) and per-question rows."""
+"""The Evaluate page section: the gold sets (home and real documents) side by side for a chosen
+split and modes, with progress, the Recall@k chart (k numeric), the reliability of the answers'
+confidence and per-question rows."""
 
 from __future__ import annotations
 
@@ -15,13 +16,23 @@ from qa.web.view import md_escape
 MODES = ("bm25", "dense", "hybrid")
 
 
-def evaluate_controls_ui() -> tuple[str, list[str], bool]:
-    """(split, modes, answers too) as chosen on the page."""
+def evaluate_controls_ui(custom: str | None = None) -> tuple[list[str], str, list[str], bool]:
+    """(gold sets, split, modes, answers too) as chosen on the page; ``custom`` is QA_GOLD's file,
+    offered (and chosen by default) beside the named sets."""
+    import qa
+
+    titles = dict(qa.gold_sets())
+    if custom:
+        titles[custom] = "the gold file QA_GOLD names"
+    sets = st.multiselect("Gold sets", list(titles), default=[custom or "home"], key="eval_sets",
+                          format_func=lambda name: f"{name}: {titles[name]}",
+                          help="real: questions on twelve public PDFs outside the home corpus (its index is "
+                               "built on first use, a few minutes)")
     split = st.radio("Questions", ("report", "tune", "all"), horizontal=True, key="eval_split",
                      help="report: the held-out split the README figures come from; tune: used to choose settings")
     modes = st.multiselect("Retrieval modes", MODES, default=list(MODES), key="eval_modes")
     answers = st.checkbox("Answers too (hybrid, as `qa ask`)", value=True, key="eval_answers")
-    return split, modes, answers
+    return sets, split, modes, answers
 
 
 def recall_frame(curves: dict):
@@ -41,28 +52,66 @@ def progress_text(done: int, total: int, modes: list[str], answers: bool) -> str
 
 
 def evaluate_ui(loader) -> None:
-    gold = Path(os.environ.get("QA_GOLD", "eval/questions.jsonl"))
-    split, modes, answers = evaluate_controls_ui()
-    if st.button("Run evaluation", disabled=not modes):
+    custom = os.environ.get("QA_GOLD")
+    sets, split, modes, answers = evaluate_controls_ui(custom)
+    if st.button("Run evaluation", disabled=not modes or not sets):
+        import qa
+
         index = wait_ready(loader)
-        bar = st.progress(0.0, text="Starting…")
+        results = {}
+        for name in sets:
+            label = f"{Path(name).name}: " if len(sets) > 1 else ""
+            bar = st.progress(0.0, text=f"{label}starting…")
 
-        def progress(done: int, total: int) -> None:
-            bar.progress(done / max(total, 1), text=progress_text(done, total, modes, answers))
+            def progress(done: int, total: int, label=label, bar=bar) -> None:
+                bar.progress(done / max(total, 1), text=label + progress_text(done, total, modes, answers))
 
-        try:
-            result = index.evaluate(gold, split=split, modes=modes, answers=answers, progress=progress)
-        except QAError as exc:
-            st.error(md_escape(exc))
-            return
-        st.session_state["eval"] = (split, result)
+            try:
+                if name == custom:
+                    results[name] = index.evaluate(Path(custom), split=split, modes=modes, answers=answers,
+                                                   progress=progress)
+                else:
+                    results[name] = qa.evaluate_gold_set(name, split=split, modes=modes, answers=answers,
+                                                         progress=progress, index=index)
+            except QAError as exc:
+                st.error(md_escape(exc))
+                return
+        st.session_state["eval"] = (split, results)
     if "eval" not in st.session_state:
-        st.caption(f"Gold set: {md_escape(gold)}")
         return
-    results_ui(*st.session_state["eval"])
+    split, results = st.session_state["eval"]
+    if len(results) > 1:
+        side_by_side_ui(split, results)
+    for name, result in results.items():
+        if len(results) > 1:
+            st.subheader(Path(name).name)
+        results_ui(split, result, key=name)
 
 
-def results_ui(split: str, result) -> None:
+def side_by_side_ui(split: str, results: dict) -> None:
+    """One row per gold set: the hybrid retrieval figures and the answer figures."""
+    rows = []
+    for name, result in results.items():
+        s = result.summary
+        hybrid = s["modes"].get("hybrid", {})
+        rows.append({"gold set": name, "questions": s["questions"],
+                     **{f"hybrid {k}": round(v, 3) for k, v in hybrid.items()},
+                     **{k: round(v, 3) for k, v in s.get("answers", {}).items()}})
+    st.markdown(f"**Side by side ({md_escape(split)} split)**")
+    st.dataframe(rows, hide_index=True)
+
+
+def reliability_frame(bins):
+    """Reliability bins as a DataFrame: mean confidence and hit rate per confidence bin (bins with answers)."""
+    import pandas as pd
+
+    shown = [b for b in bins if b["count"]]
+    return pd.DataFrame({"confidence": [b["confidence"] for b in shown], "hit rate": [b["accuracy"] for b in shown],
+                         "answers": [b["count"] for b in shown]},
+                        index=pd.Index([f"{b['low']:.1f}–{b['high']:.1f}" for b in shown], name="bin"))
+
+
+def results_ui(split: str, result, key: str = "") -> None:
     s = result.summary
     st.markdown(f"**{s['questions']} questions ({split} split, {s['answerable']} answerable)**")
     st.dataframe([{"mode": m, **{k: round(v, 3) for k, v in vals.items()}} for m, vals in s["modes"].items()],
@@ -76,6 +125,12 @@ def results_ui(split: str, result) -> None:
                    "the load: compare with `qa eval` run at the same time.")
     st.markdown("Recall@k")
     st.line_chart(recall_frame(result.curves), x_label="k", y_label="recall")
+    if getattr(result, "reliability", ()):
+        frame = reliability_frame(result.reliability)
+        st.markdown("Reliability: hit rate against mean confidence per confidence bin (a calibrated "
+                    "confidence sits on the diagonal)")
+        st.bar_chart(frame[["confidence", "hit rate"]], stack=False)
+        st.dataframe(frame.round(3))
     rows = [{"id": r.id, "outcome": ("right abstention" if r.abstained and not r.answerable else
                                      "MISS: abstained" if r.abstained else
                                      "WRONG: answered" if not r.answerable else "hit" if r.hit else "MISS"),
@@ -83,7 +138,7 @@ def results_ui(split: str, result) -> None:
             for r in result.rows]
     if not rows:
         return
-    only_misses = st.checkbox("Show misses only")
+    only_misses = st.checkbox("Show misses only", key=f"misses_{key}")
     shown = [r for r in rows if not only_misses or r["outcome"] not in ("hit", "right abstention")]
 
     def colour(row):
