@@ -6,9 +6,10 @@ question's terms and of its rarest terms, whether it holds an answer of the type
 passage's ranks, heading, caption and length flags) and scored by a logistic regression fit on the
 tuning questions (qa.answers.model, answer_model.json). The best candidate's confidence is a
 second logistic regression over question-level features (best score, margin, rare-term coverage,
-type found, topic similarity): a calibrated probability that the quote answers the question.
-Below the threshold chosen on the tuning questions the answer abstains and the nearest passages
-are still returned.
+type found, topic similarity): a calibrated probability that the quote answers the question. A
+third one over the same features estimates whether the corpus answers the question at all; below
+the threshold chosen on the tuning questions the answer abstains (near misses: the corpus speaks
+of the topic but not of the fact asked) and the nearest passages are still returned.
 """
 
 from __future__ import annotations
@@ -19,7 +20,14 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from qa.answers.citations import make_citation, primacy
-from qa.answers.features import Candidate, QueryTerms, candidates, question_constants, question_features
+from qa.answers.features import (
+    QUESTION_FEATURES,
+    Candidate,
+    QueryTerms,
+    candidates,
+    question_constants,
+    question_features,
+)
 from qa.answers.model import AnswerModel, load_defaults, load_model
 from qa.answers.quotes import QuoteFinder
 from qa.answers.short import short_answer, wanted_type
@@ -60,6 +68,8 @@ class Scored:
     logits: tuple[float, ...]
     chosen: int
     confidence: float
+    answerable: float
+    topic: float
 
 
 def gather(retriever: Retriever, question: str, qvec: np.ndarray, hits: list[Hit]):
@@ -73,14 +83,17 @@ def gather(retriever: Retriever, question: str, qvec: np.ndarray, hits: list[Hit
 
 
 def score(cands: list[Candidate], constants, model: AnswerModel) -> Scored | None:
-    """The best candidate by the candidate model and the confidence model's probability for it."""
+    """The best candidate by the candidate model, the confidence model's probability that it answers
+    the question and the answerability model's probability that the corpus answers it at all."""
     if not cands:
         return None
     logits = model.candidate.logits(np.array([c.features for c in cands]))
     chosen = int(np.argmax(logits))
     q = question_features(chosen, logits, cands, constants)
     confidence = float(model.question.probabilities(np.array([q]))[0])
-    return Scored(tuple(cands), tuple(float(g) for g in logits), chosen, confidence)
+    answerable = float(model.answerable.probabilities(np.array([q]))[0])
+    return Scored(tuple(cands), tuple(float(g) for g in logits), chosen, confidence, answerable,
+                  q[QUESTION_FEATURES.index("topic")])
 
 
 def answer_question(
@@ -105,8 +118,9 @@ def answer_question(
     hits = retriever.search(question, replace(search, k=depth, depth=max(search.depth, depth)), query_vector=qvec)
     timings = dict(retriever.last_timings, encode=encode_ms)
     t = time.perf_counter()
-    scored = score(*gather(retriever, question, qvec, hits[: settings.passages]), settings.model or load_model())
-    if scored is None or scored.confidence < settings.abstain_threshold:
+    model = settings.model or load_model()
+    scored = score(*gather(retriever, question, qvec, hits[: settings.passages]), model)
+    if scored is None or model.refuses(scored.answerable, scored.topic, settings.abstain_threshold):
         timings["answer"] = (time.perf_counter() - t) * 1000
         timings["total"] = (time.perf_counter() - started) * 1000
         return Answer(question=question, abstained=True, confidence=round(scored.confidence, 4) if scored else 0.0,

@@ -50,7 +50,12 @@ QUESTION_FEATURES = (
     "type_wanted",    # the question wants a type of answer
     "type_found",     # ... and the chosen candidate holds one
     "topic",          # best passage cosine with the question
+    "typed_logit",    # best logit among candidates holding the wanted type (the lowest logit when
+                      # none does; the best logit when no type is wanted)
+    "type_absent",    # the question wants a type and no candidate of the pool holds one
+    "off_topic",      # how far the best passage cosine falls below TOPIC_FLOOR (0 above it)
 )
+TOPIC_FLOOR = 0.35  # the lowest best-passage cosine of an answerable home tuning question (issue 9)
 
 
 @dataclass(frozen=True)
@@ -169,8 +174,11 @@ def question_features(chosen: int, logits: np.ndarray, cands: list[Candidate],
     best = cands[chosen]
     others = [float(g) for c, g in zip(cands, logits) if c.rank != best.rank]
     rare_top, type_wanted, topic = constants
+    typed = [float(g) for c, g in zip(cands, logits) if c.features[idx("type_found")]]
+    typed_logit = (max(typed) if typed else float(min(logits))) if type_wanted else float(logits[chosen])
     return (
         float(logits[chosen]), float(logits[chosen]) - max(others) if others else 5.0,
         best.features[idx("coverage")], best.features[idx("rare")], rare_top,
-        type_wanted, best.features[idx("type_found")], topic,
+        type_wanted, best.features[idx("type_found")], topic, typed_logit, float(bool(type_wanted and not typed)),
+        max(0.0, TOPIC_FLOOR - topic),
     )

@@ -2,7 +2,9 @@
 
 ``candidate`` scores each candidate sentence (the probability that it holds the answer);
 ``question`` turns the best candidate's features into the answer's confidence (the probability
-that the quote answers the question); below ``threshold`` the answer abstains. ``passages`` is how
+that the quote answers the question); ``answerable`` turns the same features into the probability
+that the corpus answers the question at all: below ``threshold`` the answer abstains, as it does
+when no passage's cosine with the question reaches ``topic_floor`` (a question off the corpus). ``passages`` is how
 many retrieved passages are scored. Refit with ``qa fit-answers`` (qa/evaluation/fit.py).
 """
 
@@ -69,16 +71,26 @@ class LinearModel:
 
 @dataclass(frozen=True)
 class AnswerModel:
-    """The candidate scorer, the confidence model, the abstention threshold and the pool size."""
+    """The candidate scorer, the confidence and answerability models, the abstention threshold
+    (on the answerability probability), the pool size and the topic floor."""
 
     candidate: LinearModel
     question: LinearModel
+    answerable: LinearModel
     threshold: float
     passages: int
+    topic_floor: float = 0.0
+
+    def refuses(self, answerable: float, topic: float, threshold: float | None = None) -> bool:
+        """Whether to abstain: no retrieved passage is on the question's topic (best cosine below
+        ``topic_floor``), or the answerability is below the threshold (``threshold`` overrides it)."""
+        return topic < self.topic_floor or answerable < (self.threshold if threshold is None else threshold)
 
     def to_json(self, about: dict | None = None) -> dict:
         return {"about": about or {}, "passages": self.passages, "threshold": round(self.threshold, 6),
-                "candidate": self.candidate.to_json(), "question": self.question.to_json()}
+                "topic_floor": round(self.topic_floor, 6),
+                "candidate": self.candidate.to_json(), "question": self.question.to_json(),
+                "answerable": self.answerable.to_json()}
 
 
 def parse_model(row: dict) -> AnswerModel:
@@ -86,7 +98,8 @@ def parse_model(row: dict) -> AnswerModel:
     try:
         return AnswerModel(LinearModel.from_json(row["candidate"], CANDIDATE_FEATURES),
                            LinearModel.from_json(row["question"], QUESTION_FEATURES),
-                           float(row["threshold"]), int(row["passages"]))
+                           LinearModel.from_json(row["answerable"], QUESTION_FEATURES),
+                           float(row["threshold"]), int(row["passages"]), float(row["topic_floor"]))
     except (KeyError, TypeError, ValueError) as exc:
         raise SettingsError(f"answer model is malformed ({exc}): run `qa fit-answers`") from exc
 

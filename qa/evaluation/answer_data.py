@@ -77,7 +77,7 @@ def question_row(gold_set: str, q: GoldQuestion, retriever: Retriever, qvec, evi
         near = any(overlaps((c.doc_id, c.start, c.end), e) for e in evidence)
         rows.append(CandidateRow(c.doc_id, c.start, c.end, c.rank, c.features, bool(hit and near), bool(hit),
                                  docs[c.doc_id].page_at(c.start), text))
-    group = f"{gold_set}:{q.docs[0] if q.docs else 'off-corpus'}"
+    group = f"{gold_set}:{q.docs[0] if q.docs else 'off-corpus:' + q.id}"  # off-corpus: nothing shared
     return QuestionRow(gold_set, q.id, q.question, q.split, group, q.answerable, q.answers, q.pages,
                        q.answer_type, q.paraphrased, tuple(rows), constants)
 

@@ -1,8 +1,8 @@
 """Answer-stage figures from cached candidate rows: what ``qa fit-answers --report`` prints.
 
 For each question the chosen candidate is the one the candidate model scores highest among the
-top ``passages``; its confidence is the question model's probability; below the threshold the
-question is refused. Figures (pure functions of the outcomes):
+top ``passages``; its confidence is the question model's probability; when the answerability model's probability
+is below the threshold the question is refused. Figures (pure functions of the outcomes):
 
 - hit: answerable questions answered with a quote that contains a gold answer (is_hit), over all
   answerable ones; ``paraphrased`` the same over the paraphrased ones;
@@ -40,21 +40,27 @@ class Outcome:
     short: str
 
 
-def pool(row: QuestionRow, passages: int) -> tuple[list[CandidateRow], list[Candidate]]:
+_POOLS: dict = {}  # (gold set, id, question, passages) -> pool(): a fit asks for each one hundreds of times
+
+
+def pool(row: QuestionRow, passages: int) -> tuple[list[CandidateRow], list[Candidate], np.ndarray]:
     """The candidates of the top ``passages`` passages, with their gap features taken over that pool
-    (as the answer stage computes them), as rows and as Candidates."""
-    rows = [c for c in row.candidates if c.rank < passages]
-    n = len(GAPS)
-    cands = with_gaps([Candidate(c.doc_id, c.start, c.end, c.rank, c.features[:-n]) for c in rows])
-    return rows, cands
+    (as the answer stage computes them), as rows, as Candidates and as a feature matrix."""
+    key = (row.gold_set, row.id, row.question, passages, len(row.candidates))
+    if key not in _POOLS:
+        rows = [c for c in row.candidates if c.rank < passages]
+        n = len(GAPS)
+        cands = with_gaps([Candidate(c.doc_id, c.start, c.end, c.rank, c.features[:-n]) for c in rows])
+        _POOLS[key] = (rows, cands, np.array([c.features for c in cands]))
+    return _POOLS[key]
 
 
 def chosen_and_features(row: QuestionRow, model: AnswerModel, passages: int):
     """(chosen candidate, question features) of ``row`` under ``model``; (None, None) without candidates."""
-    rows, cands = pool(row, passages)
+    rows, cands, matrix = pool(row, passages)
     if not cands:
         return None, None
-    logits = model.candidate.logits(np.array([c.features for c in cands]))
+    logits = model.candidate.logits(matrix)
     chosen = int(np.argmax(logits))
     return rows[chosen], question_features(chosen, logits, cands, row.constants[passages])
 
@@ -65,7 +71,8 @@ def outcome(row: QuestionRow, model: AnswerModel, threshold: float | None = None
     if chosen is None:
         return Outcome(row, None, 0.0, False, "")
     confidence = float(model.question.probabilities(np.array([q]))[0])
-    answered = confidence >= (model.threshold if threshold is None else threshold)
+    answerable = float(model.answerable.probabilities(np.array([q]))[0])
+    answered = not model.refuses(answerable, row.constants[model.passages][2], threshold)
     span = short_answer(row.question, chosen.text, wanted_type(row.question)) if answered else None
     return Outcome(row, chosen, confidence, answered, chosen.text[span[0]:span[1]] if span else "")
 
