@@ -82,3 +82,9 @@ def test_closest_candidate_to_the_question_words_wins():
     s = "In 1961 CNES was founded, and in 2019 France created the Space Command."
     assert short(q, s) == "2019"
     assert short_answer(q, s, None) is None
+
+
+def test_a_person_loses_leading_question_words_and_titles():
+    q = "Who is the president of the Satellite Industries Association?"
+    s = "“SIA applauds the framework,” said SIA President Tom Stroup."
+    assert short(q, s) == "Tom Stroup"

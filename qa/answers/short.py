@@ -52,6 +52,8 @@ _WANTS = [
 ]
 _NOT_NAMES = {"article", "section", "chapter", "part", "annex", "table", "figure", "page", "paragraph", "resolution",
               "in", "on", "at", "the", "a", "an", "this", "these", "that", "it", "its", "by", "for", "as", "if", "we"}
+_TITLES = {"president", "director", "chair", "chairman", "minister", "secretary", "ambassador", "administrator",
+           "dr", "dr.", "mr", "mr.", "ms", "ms.", "mrs", "mrs.", "professor", "prof.", "general", "deputy"}
 _SYMBOL = re.compile(r"\b[A-Z]+(?:\.\d+)?(?:/[A-Z0-9.]+)+|\b\d+/\d+(?:/\d+)?\b")
 _PAGE = re.compile(r"\b(?:pp?\.|pages?)\s?\d+(?:\s?[-–]\s?\d+)?", re.I)
 _WORD = re.compile(r"[\w’'$€£%]+")
@@ -106,6 +108,9 @@ def candidates(question: str, sentence: str, kind: str | None) -> list[tuple[int
             while text and text.split()[-1].lower() in _NOT_NAMES and k in ("person", "organisation", "place", "term"):
                 text = text[: text.rfind(" ")] if " " in text else ""
                 end = start + len(text)
+            while k == "person" and " " in text and text.split()[0].lower().strip("’'") in q_words | _TITLES:
+                cut = text.index(" ") + 1  # "SIA President Tom Stroup" -> "Tom Stroup"
+                text, start = text[cut:], start + cut
             if not text or end <= start:
                 continue
             words = _words(text)
