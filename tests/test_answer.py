@@ -19,9 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
     ("How much did it cost?", "amount"),
     ("When did Singapore sign the Artemis Accords?", "date"),
     ("In what year did the MTCR come into being?", "date"),
-    ("How many countries have made commitments?", "number"),
-    ("Who is the president of the Satellite Industries Association?", "name"),
-    ("Which country will provide the first international astronaut?", "name"),
+    ("How many countries have made commitments?", "count"),
+    ("Who is the president of the Satellite Industries Association?", "person"),
+    ("Which country will provide the first international astronaut?", "place"),
     ("Why does the framework stress cooperation?", None),
 ])
 def test_wanted_type(question, kind):
@@ -40,7 +40,7 @@ def test_short_answer_date_and_none():
     a, b = short_answer("When did Singapore sign?", s, "date")
     assert s[a:b] == "March 2022"
     assert short_answer("Why?", s, None) is None
-    assert short_answer("How many nations?", "No digits here at all.", "number") is None
+    assert short_answer("How many nations?", "No digits here at all.", "count") is None
 
 
 def test_fragment_url_encodes_start_and_end_words():

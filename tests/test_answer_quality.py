@@ -51,8 +51,8 @@ CLEAR = [  # (id, question, answer, evidence sentence)
      "five years", "Operators must deorbit retired satellites within five years under the new debris rule."),
 ]
 FAR_OFF = ("u1", "Who won the football world cup final?")
-# Probe 1: answered with the MTCR sentence, but its gold answer is not in it and its evidence is the
-# *next* sentence of the same passage: a miss, and a citation that does not touch the evidence span.
+# Probe 1: answered with the MTCR sentence (and, by the fitted scorer, the next one), but its gold
+# answer is in neither: a miss, whose citation touches the evidence span (the next sentence).
 PROBE_MISS = ("p1", "What does the MTCR limit?", "fishing quotas",
               "Export controls shape how partners share space technology under E.O. 13873.")
 # Probe 2: labelled unanswerable although the corpus answers it word for word: it will be answered.
@@ -106,7 +106,9 @@ def test_every_answer_metric_has_its_hand_worked_value(tiny_run):
     assert not rows["p2"].abstained and "eleven million euros" in rows["p2"].answer
     a = result.summary["answers"]
     assert a["hit_rate"] == pytest.approx(3 / 4)              # c1, c2, c3 hit; p1 misses
-    assert a["citation_precision"] == pytest.approx(3 / 5)    # c1-c3 cite their evidence; p1, p2 do not
+    # c1-c3 cite their evidence; p1's quote is the MTCR sentence with the next one (the fitted
+    # scorer prefers the pair), which touches p1's evidence span although it misses its answer; p2 does not
+    assert a["citation_precision"] == pytest.approx(4 / 5)
     assert a["abstain_precision"] == pytest.approx(1 / 1)     # the one refusal (u1) is right
     assert a["abstain_recall"] == pytest.approx(1 / 2)        # u1 refused, p2 answered
     # calibration over the five answers shown: recomputed from their confidences, bin by bin

@@ -1,24 +1,38 @@
 """(question, hits) -> Answer: the best verbatim sentence (or two adjacent ones) with citations.
 
-Sentences are scored with the query embedding against sentence embeddings stored at ingestion
-(no encoding at question time beyond the query's one) and with the share of the query's term
-weight (BM25 idf) they contain. When the best score is below a threshold calibrated on the
-tuning questions, the answer abstains and the nearest passages are still returned.
+Every sentence and adjacent pair of the top passages is described by a few numbers
+(qa.answers.features: similarity of its stored embedding to the question's, coverage of the
+question's terms and of its rarest terms, whether it holds an answer of the type asked for, the
+passage's ranks, heading, caption and length flags) and scored by a logistic regression fit on the
+tuning questions (qa.answers.model, answer_model.json). The best candidate's confidence is a
+second logistic regression over question-level features (best score, margin, rare-term coverage,
+type found, topic similarity): a calibrated probability that the quote answers the question. A
+third one over the same features estimates whether the corpus answers the question at all; below
+the threshold chosen on the tuning questions the answer abstains (near misses: the corpus speaks
+of the topic but not of the fact asked) and the nearest passages are still returned.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from qa.answers.citations import make_citation, primacy
+from qa.answers.features import (
+    QUESTION_FEATURES,
+    Candidate,
+    QueryTerms,
+    candidates,
+    question_constants,
+    question_features,
+)
+from qa.answers.model import AnswerModel, load_defaults, load_model
 from qa.answers.quotes import QuoteFinder
 from qa.answers.short import short_answer, wanted_type
 from qa.retrieval.retriever import Retriever, SearchSettings, clean_query
 from qa.retrieval.tokenize import tokenize
-from qa.tuning import ANSWER_DEFAULTS
 from qa.types import Answer, AnswerSpan, Hit, SettingsError
 
 ABSTAIN_TEXT = "The corpus does not answer this."
@@ -27,29 +41,59 @@ CITATION_DEPTH = 10  # passages searched for other documents that carry the answ
 
 @dataclass(frozen=True)
 class AnswerSettings:
-    """How sentences are scored; defaults come from the tuning split (qa/tuning.py)."""
+    """How answers are chosen. ``None`` takes the fitted model's value (answer_model.json)."""
 
-    passages: int = ANSWER_DEFAULTS["passages"]
-    dense_weight: float = ANSWER_DEFAULTS["dense_weight"]
-    abstain_threshold: float = ANSWER_DEFAULTS["abstain_threshold"]
-    topic_floor: float = ANSWER_DEFAULTS["topic_floor"]
-    pair_penalty: float = 0.06
+    passages: int | None = None
+    abstain_threshold: float | None = None
     duplicate_similarity: float = 0.9
+    model: AnswerModel | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
+        passages, threshold = (self.model.passages, self.model.threshold) if self.model else load_defaults()
+        if self.passages is None:
+            object.__setattr__(self, "passages", passages)
+        if self.abstain_threshold is None:
+            object.__setattr__(self, "abstain_threshold", threshold)
         if not 1 <= self.passages <= 50:
             raise SettingsError(f"passages must be between 1 and 50, got {self.passages}")
-        if not 0 <= self.dense_weight <= 1:
-            raise SettingsError(f"dense_weight must be between 0 and 1, got {self.dense_weight}")
         if not 0 <= self.abstain_threshold <= 1:
             raise SettingsError(f"abstain_threshold must be between 0 and 1, got {self.abstain_threshold}")
 
 
-# --- scoring ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Scored:
+    """Every candidate of a question with its logit, the chosen one and the answer's confidence."""
 
-def _coverage(query_terms: dict[str, float], sentence_terms: set[str]) -> float:
-    total = sum(query_terms.values())
-    return sum(v for t, v in query_terms.items() if t in sentence_terms) / total if total else 0.0
+    candidates: tuple[Candidate, ...]
+    logits: tuple[float, ...]
+    chosen: int
+    confidence: float
+    answerable: float
+    topic: float
+
+
+def gather(retriever: Retriever, question: str, qvec: np.ndarray, hits: list[Hit]):
+    """(candidates, question constants) of the passages ``hits`` (see qa.answers.features)."""
+    terms = QueryTerms.of(retriever.term_weights(tokenize(question)))
+    chunks = [h.chunk for h in hits]
+    passage_vectors = retriever.passage_vectors(chunks)
+    cands = candidates(question, terms, retriever.documents, hits, retriever.sentence_vectors(chunks),
+                       passage_vectors, qvec)
+    return cands, question_constants(question, terms, hits, passage_vectors, qvec)
+
+
+def score(cands: list[Candidate], constants, model: AnswerModel) -> Scored | None:
+    """The best candidate by the candidate model, the confidence model's probability that it answers
+    the question and the answerability model's probability that the corpus answers it at all."""
+    if not cands:
+        return None
+    logits = model.candidate.logits(np.array([c.features for c in cands]))
+    chosen = int(np.argmax(logits))
+    q = question_features(chosen, logits, cands, constants)
+    confidence = float(model.question.probabilities(np.array([q]))[0])
+    answerable = float(model.answerable.probabilities(np.array([q]))[0])
+    return Scored(tuple(cands), tuple(float(g) for g in logits), chosen, confidence, answerable,
+                  q[QUESTION_FEATURES.index("topic")])
 
 
 def answer_question(
@@ -57,77 +101,36 @@ def answer_question(
     finder: QuoteFinder,
     question: str,
     search: SearchSettings = SearchSettings(),
-    settings: AnswerSettings = AnswerSettings(),
+    settings: AnswerSettings | None = None,
     query_vector: np.ndarray | None = None,
 ) -> Answer:
     """Answer ``question`` with a verbatim quote, or abstain; raises QueryError for a bad question.
 
     ``query_vector`` is the question's embedding when the caller encoded it already (batches).
     """
+    settings = settings or AnswerSettings()
     question = clean_query(question)
     started = time.perf_counter()
     t = time.perf_counter()
     qvec = retriever.encode(question) if query_vector is None else query_vector
     encode_ms = (time.perf_counter() - t) * 1000
-    hits = retriever.search(question, replace(search, k=max(search.k, CITATION_DEPTH)), query_vector=qvec)
+    depth = max(search.k, CITATION_DEPTH, settings.passages)
+    hits = retriever.search(question, replace(search, k=depth, depth=max(search.depth, depth)), query_vector=qvec)
     timings = dict(retriever.last_timings, encode=encode_ms)
     t = time.perf_counter()
-    best = _best_run(retriever, question, qvec, hits[: settings.passages], settings)
-    if best is not None:
-        best = (best[0] * _topic_gate(retriever, qvec, hits, settings), *best[1:])
-    if best is None or best[0] < settings.abstain_threshold:
+    model = settings.model or load_model()
+    scored = score(*gather(retriever, question, qvec, hits[: settings.passages]), model)
+    if scored is None or model.refuses(scored.answerable, scored.topic, settings.abstain_threshold):
         timings["answer"] = (time.perf_counter() - t) * 1000
         timings["total"] = (time.perf_counter() - started) * 1000
-        return Answer(question=question, abstained=True, confidence=round(best[0], 4) if best else 0.0,
+        return Answer(question=question, abstained=True, confidence=round(scored.confidence, 4) if scored else 0.0,
                       answer=None, citations=(), passages=tuple(hits[: search.k]), timings_ms=timings)
-    score, doc_id, start, end = best
-    span, citations = _cite(retriever, finder, question, doc_id, start, end, hits, settings)
+    best = scored.candidates[scored.chosen]
+    span, citations = _cite(retriever, finder, question, best.doc_id, best.start, best.end, hits, settings)
     timings["answer"] = (time.perf_counter() - t) * 1000
     timings["total"] = (time.perf_counter() - started) * 1000
-    return Answer(question=question, abstained=False, confidence=round(score, 4), answer=span,
+    return Answer(question=question, abstained=False, confidence=round(scored.confidence, 4), answer=span,
                   citations=citations, passages=tuple(hits[: search.k]), timings_ms=timings)
-
-
-def _topic_gate(retriever: Retriever, qvec: np.ndarray, hits: list[Hit], settings: AnswerSettings) -> float:
-    """1.0 when some retrieved passage is semantically close to the question; less, down to 0, as
-    the closest one falls below ``settings.topic_floor`` (questions far off the corpus)."""
-    if not hits or settings.topic_floor <= 0:
-        return 1.0
-    closest = float(np.max(retriever.passage_vectors([h.chunk for h in hits]) @ qvec))
-    return min(1.0, max(closest, 0.0) / settings.topic_floor)
-
-
-def _best_run(retriever: Retriever, question: str, qvec: np.ndarray, hits: list[Hit], settings: AnswerSettings):
-    """(score, doc_id, start, end) of the best sentence or adjacent pair among the hits."""
-    query_terms = retriever.term_weights(tokenize(question))
-    kind = wanted_type(question)
-    documents = retriever.documents
-    best = None
-    for rank, (hit, vectors) in enumerate(zip(hits, retriever.sentence_vectors([h.chunk for h in hits]))):
-        if not len(vectors):
-            continue
-        sims = vectors @ qvec
-        doc = documents[hit.chunk.doc_id]
-        terms = [set(tokenize(doc.text[a:b])) for a, b in hit.chunk.sentences]
-        prior = 0.04 / (1 + rank)
-        for i, (a, b) in enumerate(hit.chunk.sentences):
-            for j in (i, i + 1):
-                if j >= len(hit.chunk.sentences):
-                    continue
-                union = terms[i] | terms[j]
-                dense = float(max(sims[i], sims[j]))
-                lexical = _coverage(query_terms, union)
-                score = settings.dense_weight * dense + (1 - settings.dense_weight) * lexical + prior
-                end = hit.chunk.sentences[j][1]
-                if kind:
-                    score += 0.03 if short_answer(question, doc.text[a:end], kind) else -0.05
-                if len(doc.text[a:end].split()) < 6:  # a heading or caption, not an answer
-                    score -= 0.1
-                if j > i:
-                    score -= settings.pair_penalty
-                if best is None or score > best[0]:
-                    best = (min(max(score, 0.0), 1.0), doc.doc_id, a, end)
-    return best
 
 
 def _cite(retriever, finder: QuoteFinder, question, doc_id, start, end, hits, settings):

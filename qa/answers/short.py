@@ -1,45 +1,157 @@
-"""Short answers: what kind of answer a question wants, and where in a sentence it stands."""
+"""Short answers: what kind of answer a question wants, and where in a sentence it stands.
+
+Patterns, not a trained entity recogniser: spaCy installs from the registry, but its English
+models are not published there (only unofficial re-uploads by third parties), so the types are
+found with the regular expressions below. A candidate is never made of the question's own words
+(nor an acronym of them), never a number taken from inside a document symbol (A/CONF.164/37,
+A/68/189) or a page reference (p. 12), and the one closest to the question's words is chosen.
+"""
 
 from __future__ import annotations
 
 import re
 
-_MONTH = r"(?:Jan(?:uary|\.)?|Feb(?:ruary|\.)?|Mar(?:ch|\.)?|Apr(?:il|\.)?|May|June?|July?|Aug(?:ust|\.)?|Sept?(?:ember|\.)?|Oct(?:ober|\.)?|Nov(?:ember|\.)?|Dec(?:ember|\.)?)"
+TYPES = ("percentage", "amount", "date", "count", "person", "organisation", "place", "term", "definition")
+
+_MONTH = (r"(?:Jan(?:uary|\.)?|Feb(?:ruary|\.)?|Mar(?:ch|\.)?|Apr(?:il|\.)?|May|June?|July?|Aug(?:ust|\.)?"
+          r"|Sept?(?:ember|\.)?|Oct(?:ober|\.)?|Nov(?:ember|\.)?|Dec(?:ember|\.)?)")
+_QUALIFIER = r"(?:(?i:more than|less than|fewer than|over|under|about|around|nearly|almost|some|only|up to|at least|approximately|roughly)\s)?"
+_NUM = r"\d[\d,]*(?:\.\d+)?"
+_SCALE = r"(?:\s?(?:million|billion|trillion|thousand|bn|m)\b)?"
+_NUMBER_WORDS = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|hundred|dozens?)"
+_UNIT = r"(?:\s(?!(?:of|and|the|in|to|for|or|per|a|an|on|at|by|is|are|was|were)\b)[a-z]+)?"
+_CAP = r"[A-Z][\w’'&.-]*[\w’']|[A-Z]"
+_NAME = rf"(?:{_CAP})(?:\s(?:(?:of|for|and|the|on|de|du|la|von|van)\s)*(?:{_CAP}))*"
 _PATTERNS = {
-    "amount": r"\$\s?\d[\d,]*(?:\.\d+)?(?:\s?(?:million|billion|trillion|thousand))?|\d[\d,]*(?:\.\d+)?\s?(?:%|percent)",
-    "date": rf"{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|{_MONTH}\s+\d{{4}}|\b(?:19|20)\d{{2}}\b",
-    "number": r"\b\d[\d,]*(?:\.\d+)?(?:\s(?:million|billion|trillion))?(?:\s(?:other\s)?[a-z]+)?",
-    "name": r"\b[A-Z][\w’'.&-]*(?:\s(?:of|for|and|the|de|’s)?\s?[A-Z][\w’'.&-]*)*",
+    "percentage": rf"{_QUALIFIER}{_NUM}\s?(?:%|per ?cent\b|percent\b)",
+    "amount": rf"{_QUALIFIER}(?:(?:US\$|[$€£¥])\s?{_NUM}{_SCALE}|{_NUM}{_SCALE}\s(?:euros?|dollars?|pounds?|USD|EUR|GBP)\b)",
+    "date": (rf"\b\d{{1,2}}(?:\s(?:to|-|–)\s\d{{1,2}})?\s{_MONTH}\s\d{{4}}\b|\b{_MONTH}\s\d{{1,2}}(?:st|nd|rd|th)?,?\s\d{{4}}\b"
+             rf"|\b{_MONTH}\s\d{{4}}\b|\b(?:end|beginning|start|middle) of \d{{4}}\b|\b(?:1[5-9]|20)\d\d\b"),
+    "count": rf"{_QUALIFIER}(?:between {_NUM} and )?\b{_NUM}{_SCALE}{_UNIT}|\b{_QUALIFIER}{_NUMBER_WORDS}\b{_UNIT}",
+    "person": rf"\b(?:{_CAP})(?:\s(?:{_CAP})){{1,3}}",
+    "organisation": rf"\b{_NAME}",
+    "place": rf"\b{_NAME}(?:,\s(?:and\s)?{_NAME})*(?:,?\sand\s{_NAME})?",
+    "term": rf"\b[A-Z]+(?:\.\d+)?(?:/[\w.]+)+|\b\d+/\d+\b|\b[\w.]*[_.][\w.]*\w|\b{_NAME}",
 }
+_FALLBACK = {"amount": ("amount", "percentage", "count"), "percentage": ("percentage",), "count": ("count", "amount"),
+             "person": ("person", "organisation"), "organisation": ("organisation",), "place": ("place",),
+             "date": ("date",), "term": ("term",)}
 _WANTS = [
-    ("amount", r"\bhow much\b|\b(value|amount|worth|cost|budget|percentage|share|funding)\b"),
-    ("date", r"\bwhen\b|\bwhat (year|date|month|day)\b|\bwhich (year|month|date)\b|\bdated?\b"),
-    ("number", r"\bhow many\b|\bnumber of\b"),
-    ("name", r"\bwho\b|\bwhose\b|\bwhere\b|\bwhich (country|countries|nation|city|agency|organi[sz]ation|office|bureau|company|official|person|state|program)\b|\bwhat (country|agency|organi[sz]ation|office|program|bureau)\b"),
+    ("percentage", r"\bwhat (percentage|proportion|share|fraction|per ?cent)\b|\bhow many per ?cent\b|\bper ?cent(age)? of\b"),
+    ("amount", r"\bhow much\b"),
+    ("date", r"\bwhen\b|\b(what|which) (year|date|month|day)\b|\bby when\b|\bdated?\b"),
+    ("count", r"\bhow many\b|\bnumber of\b"),
+    ("person", r"\bwho\b|\bwhose\b|\b(which|what) (person|official|author|president|director|chair|minister)\b"),
+    ("organisation", r"\b(which|what) (\w+ )?(agency|organi[sz]ation|body|company|committee|office|bureau|institution|"
+                     r"university|council|commission|firm|entity|engine|association|centre|center)\b"),
+    ("place", r"\bwhere\b|\b(which|what) (\w+ )?(country|countries|nation|nations|region|city|state|states|location|place|site)\b"),
+    ("amount", r"\b(budget|cost|costs|worth|funding|invest(ed|ment)?|spend|spent|price|revenue|value)\b"),
+    ("count", r"\bhow (large|big|long|high|far|old)\b|\bwhat (size|number)\b"),
+    ("definition", r"^(what|who) (is|are|was|were) (an? |the )?[^,;]{1,60}\?$|\bwhat does [^,;]+ (mean|stand for)\b"),
+    ("term", r"\bwhich\b|\bwhat (kind|type|sort) of\b|\bname of\b|\bwhat [\w-]+ is (called|known as)\b"),
 ]
+_NOT_NAMES = {"article", "section", "chapter", "part", "annex", "table", "figure", "page", "paragraph", "resolution",
+              "in", "on", "at", "the", "a", "an", "this", "these", "that", "it", "its", "by", "for", "as", "if", "we"}
+_TITLES = {"president", "director", "chair", "chairman", "minister", "secretary", "ambassador", "administrator",
+           "dr", "dr.", "mr", "mr.", "ms", "ms.", "mrs", "mrs.", "professor", "prof.", "general", "deputy"}
+_SYMBOL = re.compile(r"\b[A-Z]+(?:\.\d+)?(?:/[A-Z0-9.]+)+|\b\d+/\d+(?:/\d+)?\b")
+_PAGE = re.compile(r"\b(?:pp?\.|pages?)\s?\d+(?:\s?[-–]\s?\d+)?", re.I)
+_WORD = re.compile(r"[\w’'$€£%]+")
 
 
 def wanted_type(question: str) -> str | None:
-    """"amount", "date", "number", "name" or None, from the question's wording."""
-    q = question.lower()
+    """The kind of answer ``question`` asks for (one of ``TYPES``), or None (a description)."""
+    q = " ".join(question.lower().split())
     for kind, pattern in _WANTS:
         if re.search(pattern, q):
             return kind
     return None
 
 
-def short_answer(question: str, sentence: str, kind: str | None) -> tuple[int, int] | None:
-    """Offsets inside ``sentence`` of the number, date, amount or name the question asks for."""
+def _words(text: str) -> set[str]:
+    return {w.lower().strip("’'") for w in _WORD.findall(text)}
+
+
+def _initials(question: str) -> set[str]:
+    """Acronyms of the question's capitalised runs ("Satellite Industries Association" -> "sia")."""
+    out = set()
+    for run in re.findall(r"(?:[A-Z][\w-]*\s?(?:of |for |and |the )?)+", question):
+        caps = [w for w in run.split() if w[:1].isupper()]
+        if len(caps) >= 2:
+            out.add("".join(w[0] for w in caps).lower())
+    return out
+
+
+def _blocked(sentence: str) -> list[tuple[int, int]]:
+    """Spans no short answer may take numbers from: document symbols and page references."""
+    return [m.span() for m in _SYMBOL.finditer(sentence)] + [m.span() for m in _PAGE.finditer(sentence)]
+
+
+def candidates(question: str, sentence: str, kind: str | None) -> list[tuple[int, int]]:
+    """Every ``(start, end)`` in ``sentence`` that could answer a question of type ``kind``.
+
+    Question words, acronyms of them and numbers inside symbols or page references are left out.
+    """
     if kind is None:
-        return None
-    q = question.lower()
-    kinds = [kind] + (["amount", "number"] if kind == "amount" else ["date"] if kind == "number" else [])
-    for k in kinds:
+        return []
+    if kind == "definition":
+        span = definition_span(question, sentence)
+        return [span] if span else []
+    q_words = _words(question) | _initials(question)
+    blocked = _blocked(sentence)
+    found = []
+    for k in _FALLBACK[kind]:
         for m in re.finditer(_PATTERNS[k], sentence):
-            text = m.group().strip(" ,.;:")
-            if not text or text.lower() in q or (k == "name" and m.start() == 0 and " " not in text):
+            start, end = m.span()
+            text = sentence[start:end].rstrip(" ,.;:’'")
+            end = start + len(text)
+            while text and text.split()[-1].lower() in _NOT_NAMES and k in ("person", "organisation", "place", "term"):
+                text = text[: text.rfind(" ")] if " " in text else ""
+                end = start + len(text)
+            while k == "person" and " " in text and text.split()[0].lower().strip("’'") in q_words | _TITLES:
+                cut = text.index(" ") + 1  # "SIA President Tom Stroup" -> "Tom Stroup"
+                text, start = text[cut:], start + cut
+            if not text or end <= start:
                 continue
-            return m.start(), m.start() + len(text)
-    return None
+            words = _words(text)
+            if words and words <= q_words:
+                continue
+            if k in ("person", "organisation", "place", "term") and text.split()[0].lower() in _NOT_NAMES:
+                continue
+            if k != "term" and any(a <= start < b or a < end <= b for a, b in blocked):
+                continue
+            found.append((start, end))
+        if found:
+            break
+    return found
 
 
+def definition_span(question: str, sentence: str) -> tuple[int, int] | None:
+    """For "What is X?": the phrase the sentence says X is ("X is/are/refers to ..." or "X, a ...,")."""
+    m = re.match(r"(?:what|who) (?:is|are|was|were) (?:an? |the )?(.+?)\?*$", " ".join(question.split()), re.I)
+    m = m or re.search(r"what does (.+?) (?:mean|stand for)", question, re.I)
+    if not m:
+        return None
+    subject = re.escape(m.group(1).strip())
+    copula = re.search(rf"\b{subject}\b\)?(?:\s?\([^)]*\))?\s(?:is|are|was|were|refers to|means|stands for)\s"
+                       rf"(?:also\s)?(.{{3,200}}?)(?:[.;:]\s|[.;]?$|,\s(?:which|and|but|who)\s)", sentence, re.I)
+    apposition = re.search(rf"\b{subject}\b(?:\s?\([^)]*\))?,\s((?:an?|the)\s[^,;.]{{3,200}}?),", sentence, re.I)
+    found = copula or apposition
+    return found.span(1) if found else None
+
+
+def short_answer(question: str, sentence: str, kind: str | None) -> tuple[int, int] | None:
+    """Offsets inside ``sentence`` of the short answer of type ``kind``: of the candidates, the one
+    closest (in characters) to a word of the question found in the sentence; None when none fits."""
+    found = candidates(question, sentence, kind)
+    if not found:
+        return None
+    q_words = {w for w in _words(question) if len(w) > 3}
+    anchors = [m.start() for m in _WORD.finditer(sentence) if m.group().lower() in q_words]
+    if not anchors:
+        return found[0]
+
+    def distance(span: tuple[int, int]) -> int:
+        return min(min(abs(a - span[0]), abs(a - span[1])) for a in anchors)
+
+    return min(found, key=lambda s: (distance(s), s[0]))

@@ -67,24 +67,23 @@ def gold_qrels(retriever: Retriever, questions: list[GoldQuestion]) -> dict[str,
 
 
 def sweep_answers(retriever: Retriever, questions: list[GoldQuestion], search: SearchSettings,
-                  dense_weights=(0.3, 0.5, 0.7), passages=(3, 5, 8)) -> list[SweepPoint]:
-    """Score (dense_weight, passages, abstain_threshold) by the share of questions handled right:
-    answered with a gold answer above the threshold, or unanswerable and below it. Best first."""
+                  passages=(3, 5, 8)) -> list[SweepPoint]:
+    """Score (passages, abstain_threshold) of the fitted answer model by the share of questions
+    handled right: answered with a gold answer above the threshold, or unanswerable and below it.
+    Best first. (The sentence scorer's own weights are fit by ``qa fit-answers``.)"""
     finder = QuoteFinder(retriever)
     points = []
-    for w in dense_weights:
-        for p in passages:
-            settings = AnswerSettings(dense_weight=w, passages=p, abstain_threshold=0.0)
-            outcomes = []
-            for q in questions:
-                ans = answer_question(retriever, finder, q.question, search, settings)
-                hit = q.answerable and is_hit(ans.answer.text if ans.answer else "", q.answers)
-                outcomes.append((ans.confidence, q.answerable, hit))
-            scores = [sum((h and c >= t) or (not a and c < t) for c, a, h in outcomes) / len(outcomes)
-                      for t in THRESHOLDS]
-            tied = [t for t, sc in zip(THRESHOLDS, scores) if sc == max(scores)]
-            middle = tied[len(tied) // 2]  # the middle of the best plateau: the safest margin
-            for t, sc in zip(THRESHOLDS, scores):
-                points.append(SweepPoint({"dense_weight": w, "passages": p, "abstain_threshold": t,
-                                          "plateau": t == middle}, sc))
+    for p in passages:
+        settings = AnswerSettings(passages=p, abstain_threshold=0.0)
+        outcomes = []
+        for q in questions:
+            ans = answer_question(retriever, finder, q.question, search, settings)
+            hit = q.answerable and is_hit(ans.answer.text if ans.answer else "", q.answers)
+            outcomes.append((ans.confidence, q.answerable, hit))
+        scores = [sum((h and c >= t) or (not a and c < t) for c, a, h in outcomes) / len(outcomes)
+                  for t in THRESHOLDS]
+        tied = [t for t, sc in zip(THRESHOLDS, scores) if sc == max(scores)]
+        middle = tied[len(tied) // 2]  # the middle of the best plateau: the safest margin
+        for t, sc in zip(THRESHOLDS, scores):
+            points.append(SweepPoint({"passages": p, "abstain_threshold": t, "plateau": t == middle}, sc))
     return sorted(points, key=lambda pt: (-pt.score, not pt.setting["plateau"], pt.setting["passages"]))

@@ -1,0 +1,184 @@
+"""Features of candidate answers (a sentence or two adjacent ones) and of a question's best one.
+
+Every feature is a plain number computed from what the index already holds (sentence and passage
+vectors, BM25 document frequencies, captions, footnotes) and the question; the weights that turn
+them into probabilities are fit on the tuning questions (``qa fit-answers``, answer_model.json).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa.answers.short import short_answer, wanted_type
+from qa.retrieval.tokenize import tokenize
+from qa.types import Document, Hit
+
+CANDIDATE_FEATURES = (
+    "dense",          # best cosine of the run's sentences with the question
+    "dense_mean",     # mean cosine of the run's sentences
+    "passage",        # cosine of the passage with the question
+    "coverage",       # idf-weighted share of the question's terms in the run
+    "rare",           # share of the question's two rarest terms in the run
+    "context",        # idf-weighted share of the question's terms in the whole passage
+    "type_found",     # the question wants a type (date, amount, ...) and the run holds one
+    "type_missing",   # the question wants a type and the run holds none
+    "rank",           # 1 / fused rank of the passage
+    "bm25_rank",      # 1 / BM25 rank of the passage (0 when BM25 did not retrieve it)
+    "dense_rank",     # 1 / dense rank of the passage (0 when not retrieved densely)
+    "heading",        # fewer than 6 words: a heading, title line or label
+    "caption",        # overlaps a figure or table caption
+    "footnote",       # overlaps a footnote
+    "log_words",      # log(1 + words)
+    "long",           # more than 60 words: a run-on
+    "pair",           # two adjacent sentences rather than one
+    "echo",           # share of the run's words that are the question's own words
+    "dense_gap",      # dense minus the best dense of the question's candidates (0 for the best)
+    "coverage_gap",   # coverage minus the best coverage of the question's candidates
+    "rare_gap",       # rare minus the best rare of the question's candidates
+)
+GAPS = ("dense", "coverage", "rare")  # the raw features whose gap to the question's best is a feature
+
+QUESTION_FEATURES = (
+    "best_logit",     # sentence model's logit of the chosen candidate
+    "margin",         # its lead over the best candidate from another passage
+    "coverage",       # the chosen candidate's coverage of the question's terms
+    "rare",           # ... of its two rarest terms
+    "rare_top",       # share of the two rarest terms found anywhere in the scored passages
+    "type_wanted",    # the question wants a type of answer
+    "type_found",     # ... and the chosen candidate holds one
+    "topic",          # best passage cosine with the question
+    "typed_logit",    # best logit among candidates holding the wanted type (the lowest logit when
+                      # none does; the best logit when no type is wanted)
+    "type_absent",    # the question wants a type and no candidate of the pool holds one
+    "off_topic",      # how far the best passage cosine falls below TOPIC_FLOOR (0 above it)
+)
+TOPIC_FLOOR = 0.35  # the lowest best-passage cosine of an answerable home tuning question (issue 9)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A run of sentences ``[start, end)`` of ``doc_id`` from the passage ranked ``rank`` (0-based)."""
+
+    doc_id: str
+    start: int
+    end: int
+    rank: int
+    features: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class QueryTerms:
+    """The question's BM25 terms with their idf weights, and its rarest terms."""
+
+    weights: dict[str, float]
+    rarest: tuple[str, ...]
+
+    @classmethod
+    def of(cls, weights: dict[str, float], n_rare: int = 2) -> "QueryTerms":
+        ordered = sorted(weights, key=lambda t: (-weights[t], t))
+        return cls(weights=dict(weights), rarest=tuple(ordered[:n_rare]))
+
+
+def coverage(weights: dict[str, float], terms: set[str]) -> float:
+    """Share of the total weight of ``weights``' terms that ``terms`` contains (0.0 when none)."""
+    total = sum(weights.values())
+    return sum(v for t, v in weights.items() if t in terms) / total if total else 0.0
+
+
+def share(wanted: tuple[str, ...], terms: set[str]) -> float:
+    """Share of ``wanted`` found in ``terms`` (0.0 for nothing wanted)."""
+    return sum(t in terms for t in wanted) / len(wanted) if wanted else 0.0
+
+
+def echo(question_terms: set[str], terms: list[str]) -> float:
+    """Share of the tokens ``terms`` that are question terms (1.0: the run only restates it)."""
+    return sum(t in question_terms for t in terms) / len(terms) if terms else 1.0
+
+
+def _overlaps(spans, start: int, end: int) -> bool:
+    return any(s.start < end and start < s.end for s in spans)
+
+
+def run_features(question: str, kind: str | None, terms: QueryTerms, doc: Document, hit: Hit, rank: int,
+                 sentences: list[tuple[int, int]], sims: np.ndarray, passage_sim: float,
+                 context: float, i: int, j: int, tokens: list[list[str]]) -> tuple[float, ...]:
+    """The ``CANDIDATE_FEATURES`` of sentences ``i..j`` (inclusive) of a passage."""
+    a, end = sentences[i][0], sentences[j][1]
+    text = doc.text[a:end]
+    run_tokens = [t for k in range(i, j + 1) for t in tokens[k]]
+    run_terms = set(run_tokens)
+    words = len(text.split())
+    found = kind is not None and short_answer(question, text, kind) is not None
+    return (
+        float(max(sims[i:j + 1])), float(np.mean(sims[i:j + 1])), passage_sim,
+        coverage(terms.weights, run_terms), share(terms.rarest, run_terms), context,
+        float(found), float(kind is not None and not found),
+        1.0 / (1 + rank), 1.0 / hit.bm25_rank if hit.bm25_rank else 0.0,
+        1.0 / hit.dense_rank if hit.dense_rank else 0.0,
+        float(words < 6), float(doc.in_caption(a, end)), float(_overlaps(doc.footnotes, a, end)),
+        math.log1p(words), float(words > 60), float(j > i), echo(set(terms.weights), run_tokens),
+    )
+
+
+def candidates(question: str, terms: QueryTerms, documents: dict[str, Document], hits: list[Hit],
+               sentence_vectors: list[np.ndarray], passage_vectors: np.ndarray,
+               qvec: np.ndarray) -> list[Candidate]:
+    """Every sentence and adjacent pair of sentences of ``hits`` with its features."""
+    kind = wanted_type(question)
+    out = []
+    for rank, (hit, vectors) in enumerate(zip(hits, sentence_vectors)):
+        sentences = list(hit.chunk.sentences)
+        if not len(vectors) or len(vectors) != len(sentences):
+            continue
+        doc = documents[hit.chunk.doc_id]
+        sims = vectors @ qvec
+        tokens = [tokenize(doc.text[a:b]) for a, b in sentences]
+        context = coverage(terms.weights, {t for ts in tokens for t in ts})
+        passage_sim = float(passage_vectors[rank] @ qvec)
+        for i in range(len(sentences)):
+            for j in (i, i + 1):
+                if j < len(sentences):
+                    f = run_features(question, kind, terms, doc, hit, rank, sentences, sims, passage_sim,
+                                     context, i, j, tokens)
+                    out.append(Candidate(doc.doc_id, sentences[i][0], sentences[j][1], rank, f))
+    return with_gaps(out)
+
+
+def with_gaps(cands: list[Candidate]) -> list[Candidate]:
+    """The candidates with the ``GAPS`` features appended: each value minus the best among them."""
+    if not cands:
+        return []
+    cols = [CANDIDATE_FEATURES.index(g) for g in GAPS]
+    best = [max(c.features[k] for c in cands) for k in cols]
+    return [Candidate(c.doc_id, c.start, c.end, c.rank,
+                      c.features + tuple(c.features[k] - b for k, b in zip(cols, best))) for c in cands]
+
+
+def question_constants(question: str, terms: QueryTerms, hits: list[Hit], passage_vectors: np.ndarray,
+                       qvec: np.ndarray) -> tuple[float, float, float]:
+    """(rare_top, type_wanted, topic): what the question's features owe to the passages alone."""
+    seen: set[str] = set()
+    for h in hits:
+        seen |= set(tokenize(h.chunk.text))
+    topic = float(np.max(passage_vectors @ qvec)) if len(passage_vectors) else 0.0
+    return share(terms.rarest, seen), float(wanted_type(question) is not None), topic
+
+
+def question_features(chosen: int, logits: np.ndarray, cands: list[Candidate],
+                      constants: tuple[float, float, float]) -> tuple[float, ...]:
+    """The ``QUESTION_FEATURES`` given the index of the chosen candidate and every candidate's logit."""
+    idx = CANDIDATE_FEATURES.index
+    best = cands[chosen]
+    others = [float(g) for c, g in zip(cands, logits) if c.rank != best.rank]
+    rare_top, type_wanted, topic = constants
+    typed = [float(g) for c, g in zip(cands, logits) if c.features[idx("type_found")]]
+    typed_logit = (max(typed) if typed else float(min(logits))) if type_wanted else float(logits[chosen])
+    return (
+        float(logits[chosen]), float(logits[chosen]) - max(others) if others else 5.0,
+        best.features[idx("coverage")], best.features[idx("rare")], rare_top,
+        type_wanted, best.features[idx("type_found")], topic, typed_logit, float(bool(type_wanted and not typed)),
+        max(0.0, TOPIC_FLOOR - topic),
+    )

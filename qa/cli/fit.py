@@ -1,0 +1,51 @@
+"""The ``qa fit-answers`` sub-command: refit the answer model on the gold sets' tuning questions."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+
+def add_parsers(sub) -> None:
+    p = sub.add_parser("fit-answers", help="fit the answer model (answer_model.json) on the tuning questions")
+    p.add_argument("--sets", default="home,real", help="gold sets to fit on, comma-separated (default: home,real)")
+    p.add_argument("--out", default=None, help="where to write the model (default: the packaged answer_model.json)")
+    p.add_argument("--cache", default="eval/cache", help="folder for the cached candidate features")
+    p.add_argument("--report", action="store_true",
+                   help="also print figures per set and split (tuning out-of-fold; reporting with the new model)")
+    p.add_argument("--dry-run", action="store_true", help="fit and report but write nothing")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+
+def cmd_fit_answers(args) -> int:
+    from qa.answers.model import MODEL_PATH
+    from qa.evaluation.answer_data import collect
+    from qa.evaluation.fit import fit_answer_model, report
+    from qa.evaluation.fit_report import table
+    from qa.evaluation.gold import load_gold
+    from qa.evaluation.goldsets import gold_set, open_gold_retriever
+
+    rows = []
+    for name in [s.strip() for s in args.sets.split(",") if s.strip()]:
+        g = gold_set(name)
+        print(f"collecting candidates of the {name} gold set", file=sys.stderr)
+        retriever = open_gold_retriever(g)
+        rows += collect(name, retriever, load_gold(g.questions), Path(args.cache) if args.cache else None)
+    model, about, oof = fit_answer_model(rows)
+    out = Path(args.out) if args.out else MODEL_PATH
+    if not args.dry_run:
+        out.write_text(json.dumps(model.to_json(about), indent=1) + "\n", encoding="utf-8")
+    figures = report(rows, model, oof) if args.report else {}
+    if args.json:
+        print(json.dumps({"model": str(out), "written": not args.dry_run, "about": about,
+                          "figures": {f"{s}/{sp}": f for (s, sp), f in figures.items()}}, indent=1))
+        return 0
+    print(f"{'wrote' if not args.dry_run else 'fitted (not written)'} {out}: passages={model.passages}, "
+          f"threshold={model.threshold}, out-of-fold hit of the chosen quote {about['oof_candidate_hit']}")
+    if figures:
+        print(table(figures))
+    return 0
+
+
+HANDLERS = {"fit-answers": cmd_fit_answers}

@@ -1,0 +1,90 @@
+"""Short answers: the type a question wants and the candidate chosen, on the failure cases seen."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.answers.short import candidates, definition_span, short_answer, wanted_type
+
+
+def short(question: str, sentence: str) -> str | None:
+    span = short_answer(question, sentence, wanted_type(question))
+    return sentence[span[0]:span[1]] if span else None
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("What percentage of British space companies report skills gaps?", "percentage"),
+    ("How much did the government invest to secure OneWeb's future?", "amount"),
+    ("What budget does the European Space Agency have for 2025?", "amount"),
+    ("On what date did the European Union present its draft code?", "date"),
+    ("How many hidden units do the LSTMs have?", "count"),
+    ("How large were the samples drawn?", "count"),
+    ("Who originally wrote the verification documentation?", "person"),
+    ("Which agency would ensure security monitoring of EU space programmes?", "organisation"),
+    ("Which three countries have left the International Centre for Settlement of Investment Disputes?", "place"),
+    ("What is DARC?", "definition"),
+    ("Which optimizer was used to train the Document Reader?", "term"),
+    ("Why can't you tell whether something in orbit is dangerous?", None),
+])
+def test_wanted_type_of_each_kind(question, kind):
+    assert wanted_type(question) == kind
+
+
+def test_no_number_from_inside_a_document_symbol():
+    q = "How many delegations attended the conference?"
+    assert short(q, "The report A/CONF.164/37 lists the delegations that attended.") is None
+    assert short(q, "The report A/CONF.164/37 says 52 delegations attended.") == "52 delegations"
+
+
+def test_no_number_from_a_page_reference():
+    q = "What percentage of the budget goes to launch?"
+    assert short(q, "See p. 52 for the launch budget.") is None
+    assert short(q, "About 50 per cent of the budget goes to launch, see p. 52.") == "About 50 per cent"
+
+
+def test_percentage_is_not_a_bare_number_and_a_year_is_not_a_date_answer_when_asked():
+    assert short("What percentage of firms export?", "In 2023, 52 firms and 50% of all firms exported.") == "50%"
+    q = "When will the strategy be reviewed in 2025?"
+    assert short(q, "The strategy adopted in September 2023 will be reviewed in 2025.") == "September 2023"
+    assert short(q, "The strategy will be reviewed in 2025.") is None   # the question's own year
+
+
+def test_never_the_question_words_nor_their_acronym():
+    q = "Who is the president of the Satellite Industries Association?"
+    assert short(q, "The Satellite Industries Association (SIA) welcomed the framework.") is None
+    assert short(q, "Tom Stroup, president of the Satellite Industries Association (SIA), welcomed it.") == "Tom Stroup"
+
+
+def test_no_heading_words_as_a_name():
+    q = "Who is liable for damage caused by a space object on the surface of the Earth?"
+    s = "Article III In the event of damage being caused elsewhere, the launching State shall be liable."
+    assert short(q, s) == "State"
+    assert "Article III In" not in [s[a:b] for a, b in candidates(q, s, "person")]
+
+
+def test_amounts_keep_their_currency_and_scale():
+    assert short("How much did the government invest to secure OneWeb's future?",
+                 "The government invested $500m to secure OneWeb's future in 2020.") == "$500m"
+    assert short("How large is France's total public space budget per year?",
+                 "France's public space budget is around €3 billion per year.") == "around €3 billion"
+
+
+def test_definition_of_what_is_x():
+    assert short("What is DARC?", "The Deep Space Advanced Radar Capability (DARC) is a ground radar to track "
+                                  "satellites in deep orbit.") == "a ground radar to track satellites in deep orbit"
+    assert short("What is DARC?", "DARC, the Deep Space Advanced Radar Capability, will track satellites.") == \
+        "the Deep Space Advanced Radar Capability"
+    assert definition_span("What is DARC?", "DARC will track satellites in deep space.") is None
+
+
+def test_closest_candidate_to_the_question_words_wins():
+    q = "In what year did France create the Space Command?"
+    s = "In 1961 CNES was founded, and in 2019 France created the Space Command."
+    assert short(q, s) == "2019"
+    assert short_answer(q, s, None) is None
+
+
+def test_a_person_loses_leading_question_words_and_titles():
+    q = "Who is the president of the Satellite Industries Association?"
+    s = "“SIA applauds the framework,” said SIA President Tom Stroup."
+    assert short(q, s) == "Tom Stroup"
