@@ -215,14 +215,14 @@ def test_short_answers_pages_and_paraphrases_at_their_hand_worked_values(paged_r
     rows = {r.id: r for r in paged_run.rows}
     # the questions behave as designed (otherwise the figures below mean nothing)
     assert [rows[i].hit for i in ("c1", "c2", "c3", "p1", "pp")] == [True, True, True, False, False]
-    assert (rows["c2"].short, rows["c3"].short) == ("Chile", "")            # c3: "five" is not a numeral
+    assert (rows["c2"].short, rows["c3"].short) == ("Chile, Namibia and Australia", "five years")  # a list; a count
     assert not rows["pp"].abstained and "Probe" in rows["pp"].short         # answered from a probe passage
     assert (rows["c1"].cited_pages, rows["c2"].cited_pages, rows["c3"].cited_pages) == ((1,), (2,), (1, 2))
     assert rows["pp"].recall["bm25"] == 0.0 and rows["pp"].first_relevant["bm25"] is None
     a = paged_run.summary["answers"]
     assert a["hit_rate"] == pytest.approx(3 / 5)                   # c1 c2 c3 hit; p1, pp miss
     assert a["paraphrased_hit_rate"] == pytest.approx(1 / 3)      # c1 hits, p1 and pp miss (u1 is unanswerable)
-    assert a["short_answer_right"] == pytest.approx(1 / 3)        # c2 "Chile" right; c3 "" and pp wrong
+    assert a["short_answer_right"] == pytest.approx(2 / 3)        # c2 and c3 right; pp "Probe Alpha" wrong
     assert a["cited_page_right"] == pytest.approx(2 / 3)          # hits c1 p.1 and c3 p.1-2 right; c2 p.2 not 1
     counts = paged_run.summary["counts"]
     assert (counts["paraphrased"], counts["short_answer_expected"], counts["hits_with_pages"]) == (3, 3, 3)
@@ -298,11 +298,11 @@ def test_answers_by_gold_answer_type(paged_run, tmp_path):
     from qa.evaluation.report import write_gold_report
 
     # c1 term hit, p1 term miss; c2 place hit ("Chile" right), pp place miss (short wrong);
-    # c3 number hit (no numeral: short wrong); u1, p2 unanswerable: left out
+    # c3 number hit ("five years" right); u1, p2 unanswerable: left out
     assert by_answer_type(paged_run.rows) == {
         "place": {"questions": 2, "hit_rate": 0.5, "short_answer_right": 0.5},
         "term": {"questions": 2, "hit_rate": 0.5, "short_answer_right": None},
-        "number": {"questions": 1, "hit_rate": 1.0, "short_answer_right": 0.0},
+        "number": {"questions": 1, "hit_rate": 1.0, "short_answer_right": 1.0},
     }
     write_gold_report(tmp_path / "r", {"tiny": {"report": paged_run}}, {"tiny": "Tiny"})
     report = (tmp_path / "r" / "report.md").read_text()
