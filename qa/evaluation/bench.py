@@ -23,7 +23,7 @@ from qa.evaluation.bench_startup import bench_startup
 from qa.ingestion.chunking import split_sentences
 from qa.types import Chunk, Document, SettingsError
 
-ENCODED_SAMPLE = 512
+ENCODED_SAMPLE = 256
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -171,7 +171,7 @@ def bench_size(encoder, passages: list[str], queries: list[str], real: "EncodedS
         result["torch_encode_ms"] = {"p50": round(percentile(torch_ms, 50), 2), "p95": round(percentile(torch_ms, 95), 2)}
         result["ask_over_torch_encode_p50"] = round(result["stages_ms"]["total"]["p50"] / max(percentile(torch_ms, 50), 1e-9), 3)
     qv = encoder.encode_queries(queries)
-    hnsw = build_dense(vectors, hnsw_threshold=0)
+    hnsw = dense if type(dense).__name__.endswith("HNSWFlat") else build_dense(vectors, hnsw_threshold=0)
     flat = build_dense(vectors, hnsw_threshold=n + 1)
     t = time.perf_counter()
     exact = [dense_top(flat, vectors, v, 10) for v in qv]
@@ -208,7 +208,8 @@ class EncodedSample:
 
         data = load_index(workdir / "ingest", mmap=False)
         texts = [c.text for c in data.chunks]
-        bare_model = getattr(reference or getattr(encoder, "_impl", None), "model", None)  # sentence-transformers
+        runtime = getattr(reference if reference is not None else encoder, "_impl", None)
+        bare_model = getattr(runtime, "model", None)  # the sentence-transformers model, when torch
         t = time.perf_counter()
         if bare_model is not None:
             bare_model.encode(texts, batch_size=32, show_progress_bar=False)
