@@ -102,9 +102,10 @@ def _onnx_encoder(name: str):
 
 
 def model_record(encoder) -> dict:
-    """What an index manifest records of the model its vectors come from."""
+    """What an index manifest records of the model its vectors come from (``runtime``: onnx or
+    torch, which encoded them; both give the same vectors)."""
     return {"name": encoder.name, "dim": encoder.dim, "max_tokens": encoder.max_tokens,
-            "fingerprint": getattr(encoder, "fingerprint", None)}
+            "fingerprint": getattr(encoder, "fingerprint", None), "runtime": getattr(encoder, "backend", None)}
 
 
 def check_query_model(manifest: dict, encoder) -> None:

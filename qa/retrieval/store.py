@@ -55,7 +55,8 @@ def library_versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {}
-    for name in ("sentence-transformers", "transformers", "torch", "faiss-cpu", "numpy", "rank-bm25", "PyStemmer"):
+    for name in ("onnxruntime", "tokenizers", "sentence-transformers", "transformers", "torch", "faiss-cpu", "numpy",
+                 "rank-bm25", "PyStemmer"):
         try:
             out[name] = version(name)
         except PackageNotFoundError:
