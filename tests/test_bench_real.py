@@ -154,3 +154,27 @@ def test_startup_bench_reports_both_encoders_beside_numpy(tmp_path):
         assert out[key]["seconds_p50"] > 0 and out[key]["peak_rss_mb"] > 0
     assert out["speedup_vs_torch"] > 0 and out["ask_over_numpy_import"] > 0
     assert out["ask_torch"]["peak_rss_mb"] > out["ask_onnx"]["peak_rss_mb"]  # torch's libraries alone are larger
+
+
+def test_passage_throughput_compares_both_runtimes(tiny_documents):
+    from qa.evaluation.bench_scale import passage_throughput
+    from qa.retrieval.build import IndexSettings, chunk_documents
+
+    onnx, torch = FakeEncoder(), FakeEncoder()
+    onnx.backend, torch.backend = "onnx", "torch"
+    chunks = chunk_documents(tiny_documents, onnx, IndexSettings())
+    out = passage_throughput(onnx, torch, chunks, rounds=2)
+    assert set(out["passages_per_s"]) == {"onnx", "torch"} and min(out["passages_per_s"].values()) > 0
+    assert out["faster"] in ("onnx", "torch") and out["min_cosine"] == pytest.approx(1.0)
+    assert len(onnx.encoded) == len(torch.encoded) == 2 * len(chunks)
+
+
+def test_dense_recall_counts_tied_copies():
+    from qa.evaluation.bench_scale import recall_vs_exact
+    from qa.retrieval.dense import build_dense, dense_top
+
+    rng = np.random.default_rng(3)
+    base = rng.normal(size=(30, 8)).astype(np.float32)
+    base /= np.linalg.norm(base, axis=1, keepdims=True)
+    vectors = np.concatenate([base, base])  # every vector twice
+    assert recall_vs_exact(build_dense(vectors), vectors, base[:5], dense_top) == 1.0

@@ -222,6 +222,10 @@ class EncodedSample:
                        "ours_backend": getattr(encoder, "backend", ""),
                        "bare_encode": "sentence-transformers encode" if bare_model is not None else "encode_queries",
                        "bare_encode_chunks_per_s": round(len(texts) / bare, 1), "ratio": round(bare / ours, 3)}
+        if reference is not None:
+            from qa.evaluation.bench_scale import passage_throughput
+
+            self.ingest["passage_encoders"] = passage_throughput(encoder, reference, data.chunks[:128])
 
 
 def run_bench(sizes: list[int], n_queries: int = 50, corpus_dir: Path = Path("corpus"),
