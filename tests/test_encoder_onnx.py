@@ -14,7 +14,7 @@ from conftest import FakeEncoder
 
 from qa.retrieval.build import IndexSettings, build_index
 from qa.retrieval.model_files import UnsupportedModel, model_info
-from qa.types import IndexStateError
+from qa.types import IndexStateError, SettingsError
 
 ROOT = Path(__file__).resolve().parent.parent
 LONG = " ".join(["The Strategic Framework for Space Diplomacy guides how the Department of State works with "
@@ -173,3 +173,26 @@ def test_the_query_path_never_imports_torch(tmp_path, both):
     out = subprocess.run([sys.executable, "-c", api, str(index)], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert "March 2022" in out.stdout and out.stdout.splitlines()[-1] == "False False"
+
+
+def test_passages_go_to_the_faster_runtime_and_queries_to_onnx(monkeypatch):
+    from qa.retrieval import encoder as enc
+
+    onnx = FakeEncoder()
+    onnx.backend, onnx.fingerprint = "onnx", "c" * 64
+    monkeypatch.setattr(enc, "_onnx_encoder", lambda name: onnx)
+    monkeypatch.setattr("qa.retrieval.torch_encoder.TorchEncoder", StubTorch)
+    monkeypatch.delenv("QA_PASSAGE_ENCODER", raising=False)
+    e = enc.Encoder()
+    assert (e.backend, e.passage_backend) == ("onnx", enc.PASSAGE_RUNTIME)
+    e.encode_queries(["a question"])
+    out = e.encode_passages(["A passage. Two sentences."], [[(0, 10), (11, 25)]])
+    assert out.passages.shape == (1, onnx.dim) and onnx.encoded == []  # not the ONNX runtime's job
+    assert enc.model_record(e)["runtime"] == "torch" and enc.model_record(e)["fingerprint"] == "c" * 64
+    monkeypatch.setenv("QA_PASSAGE_ENCODER", "onnx")
+    e = enc.Encoder()
+    e.encode_passages(["A passage."], [[(0, 10)]])
+    assert e.passage_backend == "onnx" and onnx.encoded == ["A passage."]
+    monkeypatch.setenv("QA_PASSAGE_ENCODER", "gpu")
+    with pytest.raises(SettingsError, match="QA_PASSAGE_ENCODER"):
+        enc.Encoder()

@@ -219,7 +219,7 @@ class EncodedSample:
         self.passages = np.asarray(data.chunk_vectors)
         self.sentences = np.asarray(data.sentence_vectors, dtype=np.float32)
         self.ingest = {"chunks": len(texts), "ours_chunks_per_s": round(len(texts) / ours, 1),
-                       "ours_backend": getattr(encoder, "backend", ""),
+                       "ours_backend": getattr(encoder, "passage_backend", getattr(encoder, "backend", "")),
                        "bare_encode": "sentence-transformers encode" if bare_model is not None else "encode_queries",
                        "bare_encode_chunks_per_s": round(len(texts) / bare, 1), "ratio": round(bare / ours, 3)}
         if reference is not None:

@@ -1,9 +1,11 @@
 """The embedding model: loading it offline, token counting and encoding, on the fastest back end.
 
-Queries and passages run on ONNX Runtime (qa.retrieval.onnx_encoder) from a graph exported once
+Queries run on ONNX Runtime (qa.retrieval.onnx_encoder) from a graph exported once
 per model (qa.retrieval.onnx_export), so answering a question never imports torch. A model that
 cannot be exported, or a machine without onnxruntime, falls back to sentence-transformers
 (qa.retrieval.torch_encoder) with a one-line notice. ``QA_ENCODER=torch`` (or ``onnx``) forces one.
+Passages are encoded on whichever runtime was faster here for them (PASSAGE_RUNTIME, or
+``QA_PASSAGE_ENCODER``); both give the same vectors (cosine >= 0.9999).
 
 Passages are encoded once; the same forward pass also yields an embedding for every sentence of
 the passage (the mean of the passage's token embeddings that fall inside the sentence), so the
@@ -28,9 +30,12 @@ from qa.retrieval.model_files import (  # noqa: F401  (re-exported: the encoder'
     resolve_model,
 )
 from qa.retrieval.pooling import EncodedPassages, pool_sentences  # noqa: F401
-from qa.types import IndexStateError, SettingsError
+from qa.types import IndexStateError, QAError, SettingsError
 
 BACKENDS = ("auto", "onnx", "torch")
+# Passages (ingestion, batches of 32 long texts) ran faster on torch here: 7.1 against 4.9 passages/s
+# in eval/bench-2026-11-29.json (ingest.passage_encoders); queries (one short text) run on ONNX.
+PASSAGE_RUNTIME = "torch"
 
 
 def encoder_backend_from_env() -> str:
@@ -69,6 +74,28 @@ class Encoder:
         self.fingerprint: str | None = self._impl.fingerprint
         self.dim: int = self._impl.dim
         self.max_tokens: int = self._impl.max_tokens
+        wanted = os.environ.get("QA_PASSAGE_ENCODER", "").strip().lower() or PASSAGE_RUNTIME
+        if wanted not in ("onnx", "torch"):
+            raise SettingsError(f"QA_PASSAGE_ENCODER must be onnx or torch, got {wanted!r}")
+        self._passage_runtime = wanted if choice == "auto" else self.backend  # a forced runtime does all
+        self._passages = self._impl if self._passage_runtime == self.backend else None
+        self._device = device
+
+    @property
+    def passage_backend(self) -> str:
+        """The runtime that encodes passages (loaded on first use): torch or onnx."""
+        return self._passages.backend if self._passages is not None else self._passage_runtime
+
+    def _passage_encoder(self):
+        if self._passages is None:
+            try:
+                from qa.retrieval.torch_encoder import TorchEncoder
+
+                self._passages = TorchEncoder(self.name, self._device, self.fingerprint)
+            except QAError as exc:
+                print(f"qa: note: {exc}; encoding passages with {self.backend} instead", file=sys.stderr)
+                self._passages = self._impl
+        return self._passages
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Word pieces of each text, without the special tokens."""
@@ -89,7 +116,8 @@ class Encoder:
 
         ``sentence_spans[i]`` holds offsets relative to ``texts[i]``.
         """
-        return self._impl.encode_passages(texts, sentence_spans, batch_size=batch_size, progress=progress)
+        return self._passage_encoder().encode_passages(texts, sentence_spans, batch_size=batch_size,
+                                                       progress=progress)
 
 
 def _onnx_encoder(name: str):
@@ -105,7 +133,8 @@ def model_record(encoder) -> dict:
     """What an index manifest records of the model its vectors come from (``runtime``: onnx or
     torch, which encoded them; both give the same vectors)."""
     return {"name": encoder.name, "dim": encoder.dim, "max_tokens": encoder.max_tokens,
-            "fingerprint": getattr(encoder, "fingerprint", None), "runtime": getattr(encoder, "backend", None)}
+            "fingerprint": getattr(encoder, "fingerprint", None),
+            "runtime": getattr(encoder, "passage_backend", getattr(encoder, "backend", None))}
 
 
 def check_query_model(manifest: dict, encoder) -> None:
