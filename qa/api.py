@@ -150,6 +150,22 @@ class Index:
                 progress(n, len(cleaned))
         return out
 
+    def search_many(self, queries: list[str], settings: SearchSettings | None = None) -> list[list[Hit]]:
+        """The hits of each query in order, the queries encoded in one batch (dense and hybrid)."""
+        from qa.retrieval.retriever import clean_query
+        from qa.types import QueryError
+
+        settings = settings or search_settings()
+        cleaned = []
+        for n, q in enumerate(queries, start=1):
+            try:
+                cleaned.append(clean_query(q))
+            except QueryError as exc:
+                raise QueryError(f"query {n}: {exc}") from exc
+        vectors = (self.retriever.encode_many(cleaned) if cleaned and settings.mode != "bm25"
+                   else [None] * len(cleaned))
+        return [self.retriever.search(q, settings, query_vector=v) for q, v in zip(cleaned, vectors)]
+
     def cite(self, quote: str, limit: int = 20) -> list[Match]:
         """Every place ``quote`` appears in the documents, exact matches first, then near ones."""
         return self.finder.find(quote, limit=limit)

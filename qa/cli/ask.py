@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import textwrap
 
 from qa.cli.common import (
@@ -13,17 +14,22 @@ from qa.cli.common import (
     print_hits,
     settings_from_args,
 )
+from qa.types import SettingsError
 
 
 def add_parsers(sub) -> None:
     p = sub.add_parser("search", help="ranked passages for a query")
     add_common(p)
-    p.add_argument("query")
+    p.add_argument("query", nargs="?", default=None)
+    p.add_argument("--queries", default=None, metavar="FILE",
+                   help="one query per line or JSONL ('query' or 'question' field; - for stdin): prints JSONL")
     add_search_options(p, 10)
 
     p = sub.add_parser("ask", help="answer a question with a cited verbatim quote")
     add_common(p)
-    p.add_argument("question")
+    p.add_argument("question", nargs="?", default=None)
+    p.add_argument("--questions", default=None, metavar="FILE",
+                   help="one question per line or JSONL ('question' field; - for stdin): prints JSONL")
     add_search_options(p, 5)
 
     p = sub.add_parser("cite", help="find every place a quote appears, exactly or nearly")
@@ -32,8 +38,32 @@ def add_parsers(sub) -> None:
     p.add_argument("--limit", type=int, default=20)
 
 
+def _one_or_file(args, single: str, many: str) -> str | None:
+    """The file of ``--{many}`` or None for a single ``{single}``; raises SettingsError unless
+    exactly one of them is given."""
+    text, path = getattr(args, single), getattr(args, many)
+    if (text is None) == (path is None):
+        raise SettingsError(f"give a {single} or --{many} FILE (one per line, or - for standard input), not "
+                            + ("both" if path is not None else "neither"))
+    return path
+
+
 def cmd_search(args) -> int:
+    path = _one_or_file(args, "query", "queries")
     index = open_index(args)
+    if path is not None:
+        from qa.cli.batch import open_lines, read_items, run_batch
+        from qa.retrieval.retriever import clean_query
+
+        settings, docs = settings_from_args(args), index.documents
+        lines, total = open_lines(path)
+
+        def block(queries):
+            return [{"query": q, "mode": args.mode, "hits": [hit_json(h, docs) for h in hits]}
+                    for q, hits in zip(queries, index.search_many(queries, settings))]
+
+        bad = run_batch(read_items(lines, ("query", "question")), block, clean_query, sys.stdout, total, "queries")
+        return 2 if bad else 0
     hits = index.search(args.query, settings=settings_from_args(args))
     if args.json:
         print(json.dumps({"query": args.query, "mode": args.mode,
@@ -46,9 +76,23 @@ def cmd_search(args) -> int:
 def cmd_ask(args) -> int:
     from qa.answers.answer import ABSTAIN_TEXT, AnswerSettings, answer_to_json
 
+    path = _one_or_file(args, "question", "questions")
     index = open_index(args)
-    ans = index.ask(args.question, settings=settings_from_args(args, k=max(args.k, AnswerSettings().passages)))
+    settings = settings_from_args(args, k=max(args.k, AnswerSettings().passages))
     docs = index.documents
+    if path is not None:
+        from qa.cli.batch import open_lines, read_items, run_batch
+        from qa.retrieval.retriever import clean_query
+
+        lines, total = open_lines(path)
+
+        def block(questions):
+            rows = [answer_to_json(a, lambda h: hit_json(h, docs)) for a in index.ask_many(questions, settings)]
+            return [{k: v for k, v in row.items() if k not in ("passages", "timings_ms")} for row in rows]
+
+        bad = run_batch(read_items(lines, ("question",)), block, clean_query, sys.stdout, total, "questions")
+        return 2 if bad else 0
+    ans = index.ask(args.question, settings=settings)
     if args.json:
         print(json.dumps(answer_to_json(ans, lambda h: hit_json(h, docs)), ensure_ascii=False))
         return 0

@@ -37,6 +37,15 @@ def add_parsers(sub) -> None:
     p.add_argument("--out", default=None, help="also write the JSON to this file")
     p.add_argument("--backend", choices=("embedded", "milvus"), default=None,
                    help="milvus: also the embedded back end beside Milvus Lite at each size")
+    p.add_argument("--real", action="store_true",
+                   help="also time qa ask on real passages and embeddings at the largest size (cached)")
+    p.add_argument("--scifact", default="../shared/data/scifact", help="the SciFact folder (--real)")
+    p.add_argument("--corpus", default="corpus", help="the home corpus (start-up index; --real passages)")
+    p.add_argument("--pdfs", action="append", default=None,
+                   help="more document folders for --real (repeatable; default ../shared/corpus-real)")
+    p.add_argument("--real-cache", default="eval/cache/bench-real", help="where --real keeps its vectors")
+    p.add_argument("--real-budget", type=float, default=None,
+                   help="seconds of encoding --real may spend on passages not cached yet (default: no limit)")
 
 
 def _progress():
@@ -115,7 +124,7 @@ def _sweep_beir(folder, split, index, encoder, args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from qa.evaluation.bench import cmd_bench as run
+    from qa.evaluation.bench_report import cmd_bench as run
 
     if args.backend == "milvus":
         from qa.evaluation.bench_milvus import bench_backends, print_backends

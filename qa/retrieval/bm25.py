@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Iterable
 
 import numpy as np
-from scipy import sparse
 
 from qa.types import SettingsError
 
@@ -42,11 +41,22 @@ class BM25Params:
 
 
 @dataclass(frozen=True)
+class Postings:
+    """The arrays of a CSR matrix (rows ``indptr[r]:indptr[r + 1]`` of ``indices`` and ``data``), all
+    the query path reads: loading an index need not import scipy (half a second at start-up)."""
+
+    data: np.ndarray
+    indices: np.ndarray
+    indptr: np.ndarray
+    shape: tuple[int, int]
+
+
+@dataclass(frozen=True)
 class BM25Index:
-    """``weights`` is a CSR matrix, one row per term in ``vocab`` order, one column per passage."""
+    """``weights``: one CSR row per term in ``vocab`` order, one column per passage, sorted indices."""
 
     vocab: dict[str, int]
-    weights: sparse.csr_matrix
+    weights: Postings
     params: BM25Params
 
     @property
@@ -116,6 +126,9 @@ def build_bm25(corpus: list[list[str]], params: BM25Params = BM25Params()) -> BM
     col_arr = np.array(cols, dtype=np.int64)
     norm = params.k1 * (1 - params.b + params.b * doc_len[col_arr] / avgdl) if avgdl > 0 else np.full(tf.shape, params.k1)
     data = idf[np.array(rows, dtype=np.int64)] * tf * (params.k1 + 1) / (tf + norm)
+    from scipy import sparse
+
     weights = sparse.csr_matrix((data, (rows, cols)), shape=(len(vocab), n), dtype=np.float64)
     weights.sort_indices()
-    return BM25Index(vocab=vocab, weights=weights, params=params)
+    postings = Postings(data=weights.data, indices=weights.indices, indptr=weights.indptr, shape=weights.shape)
+    return BM25Index(vocab=vocab, weights=postings, params=params)

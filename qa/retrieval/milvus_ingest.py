@@ -18,6 +18,7 @@ from typing import Callable
 import numpy as np
 
 from qa.retrieval.build import IndexSettings, IngestReport, _previous_vectors, chunk_documents, corpus_fingerprint
+from qa.retrieval.encoder import model_record
 from qa.retrieval.milvus_backend import connect, query_all
 from qa.retrieval.milvus_record import Record, load_record, read_record_manifest, save_record
 from qa.retrieval.milvus_schema import (
@@ -82,7 +83,9 @@ def _compatible_record(index_dir: Path, target: MilvusTarget, encoder, settings:
     except IndexStateError:
         return None
     m = record.manifest
+    fingerprint = getattr(encoder, "fingerprint", None)
     same = (m.get("model", {}).get("name") == encoder.name and m.get("settings") == settings.describe()
+            and (not fingerprint or m["model"].get("fingerprint") in (None, fingerprint))
             and m.get("milvus") == target.describe() and m.get("qa_version") == __version__)
     return record if same else None
 
@@ -106,7 +109,8 @@ def build_milvus(documents: list[Document], index_dir: Path, encoder, settings: 
         create_collection(client, target, encoder.dim)
         previous = Record(manifest={"corpus": {"documents": []}, "counts": {"chunks": 0}}, documents={},
                           terms=TermStats())
-        seed = _previous_vectors(index_dir, encoder.name, settings)  # an embedded index beside it
+        seed = _previous_vectors(index_dir, encoder.name, settings,  # an embedded index beside it
+                                 getattr(encoder, "fingerprint", None))
     else:
         seed = {}
     new = {d.doc_id: d for d in documents}
@@ -153,7 +157,7 @@ def build_milvus(documents: list[Document], index_dir: Path, encoder, settings: 
     total = int(previous.manifest["counts"]["chunks"]) - len(old_rows) + len(chunks)
     manifest = {
         "backend": "milvus", "qa_version": __version__, "milvus": target.describe(),
-        "model": {"name": encoder.name, "dim": encoder.dim, "max_tokens": encoder.max_tokens},
+        "model": model_record(encoder),
         "settings": settings.describe(),
         "corpus": {"fingerprint": fingerprint, "documents": [per_doc[d.doc_id] for d in documents],
                    "errors": [str(e) for e in errors]},

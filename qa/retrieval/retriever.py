@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from qa.retrieval.dense import dense_top, load_dense
+from qa.retrieval.encoder import check_query_model
 from qa.retrieval.fusion import convex, min_max, ranked, rrf
 from qa.retrieval.store import IndexData
 from qa.retrieval.terms import term_weights
@@ -85,6 +86,8 @@ class Retriever:
         self._kind_of = np.array([kinds.get(c.doc_id, "") for c in self.data.chunks], dtype=object)
         self._df: np.ndarray | None = None
         self._doc_of_chunk: np.ndarray | None = None
+        if self.encoder is not None:
+            check_query_model(self.data.manifest, self.encoder)
 
     def allowed_mask(self, settings: SearchSettings) -> np.ndarray | None:
         """Boolean mask of the chunks the filters allow, or None when nothing is filtered."""
@@ -98,10 +101,12 @@ class Retriever:
         return mask
 
     def _encoder(self):
-        if self.encoder is None:
+        if self.encoder is None:  # the index's own model, checked against the files it was built with
             from qa.retrieval.encoder import Encoder
 
-            self.encoder = Encoder(self.data.manifest.get("model", {}).get("name"))
+            encoder = Encoder(self.data.manifest.get("model", {}).get("name"))
+            check_query_model(self.data.manifest, encoder)
+            self.encoder = encoder
         return self.encoder
 
     def encode(self, query: str) -> np.ndarray:

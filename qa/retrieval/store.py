@@ -24,9 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import sparse
 
-from qa.retrieval.bm25 import BM25Index, BM25Params
+from qa.retrieval.bm25 import BM25Index, BM25Params, Postings
 from qa.types import Chunk, Document, IndexStateError, Link, Span
 from qa.version import __version__
 
@@ -56,7 +55,8 @@ def library_versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {}
-    for name in ("sentence-transformers", "transformers", "torch", "faiss-cpu", "numpy", "rank-bm25", "PyStemmer"):
+    for name in ("onnxruntime", "tokenizers", "sentence-transformers", "transformers", "torch", "faiss-cpu", "numpy",
+                 "rank-bm25", "PyStemmer"):
         try:
             out[name] = version(name)
         except PackageNotFoundError:
@@ -218,9 +218,8 @@ def _load_generation(root: Path, manifest: dict, mmap: bool) -> IndexData:
     )
     if not shapes_ok:
         raise IndexStateError(f"index at {gen} is inconsistent (array shapes disagree): {REBUILD}")
-    weights = sparse.csr_matrix(
-        (arrays["bm25_data"], arrays["bm25_indices"], arrays["bm25_indptr"]), shape=(len(vocab_list), n), copy=False
-    )
+    weights = Postings(data=arrays["bm25_data"], indices=arrays["bm25_indices"], indptr=arrays["bm25_indptr"],
+                       shape=(len(vocab_list), n))
     params = BM25Params(**{k: manifest["bm25"][k] for k in ("k1", "b", "epsilon")})
     bm25 = BM25Index(vocab={t: i for i, t in enumerate(vocab_list)}, weights=weights, params=params)
     return IndexData(
