@@ -90,7 +90,8 @@ def test_ask_questions_from_standard_input(capsys, index_dir, monkeypatch):
     monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps({"question": "What does the MTCR limit?", "n": 7}) + "\n"))
     rows, _ = run_lines(capsys, ["ask", "--questions", "-", "--index", str(index_dir)])
     assert len(rows) == 1 and rows[0]["n"] == 7 and rows[0]["line"] == 1
-    assert "MTCR" in rows[0]["answer"]["text"]
+    assert rows[0]["question"] == "What does the MTCR limit?"
+    assert rows[0]["abstained"] or "MTCR" in rows[0]["answer"]["text"]   # the answer stage's own call
 
 
 def test_bad_lines_are_reported_in_place_and_the_rest_goes_on(capsys, index_dir, tmp_path):
