@@ -74,5 +74,5 @@ def test_web_page_asks_through_milvus(milvus_index, monkeypatch):
     at.button[0].click().run()
     assert not at.exception
     body = "\n".join(m.value for m in at.markdown)
-    assert '<mark class="short" id="short">$469 billion</mark>' in body
+    assert '<mark class="short" id="short">&#36;469 billion</mark>' in body
     assert not (index / "manifest.json").exists()  # no embedded index: the answer came through Milvus
