@@ -1,7 +1,7 @@
 """The web page: ask, find a quote, read documents, evaluate, add documents (sections in qa/web/).
 
-The page draws at once: the index opens and the model loads in a background thread
-(qa/web/loading.py) while the question box is already there.
+The page draws at once: once it is drawn, the index opens and the model loads in a background
+thread (qa/web/loading.py) while the question box is already there.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ def main() -> None:
         evaluate_ui(loader)
     else:
         upload_ui()
+    loader.start()   # after the page is drawn, so the first page does not wait on the loading thread
 
 
 if __name__ == "__main__":

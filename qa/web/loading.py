@@ -34,9 +34,12 @@ class Warmup:
         self.lock = threading.Lock()
         self._opened, self._warm = threading.Event(), threading.Event()
         self._thread = threading.Thread(target=self._run, name="qa-warmup", daemon=True)
+        self._started = threading.Lock()
 
     def start(self) -> "Warmup":
-        self._thread.start()
+        """Start loading (once; later calls do nothing)."""
+        if self._started.acquire(blocking=False):
+            self._thread.start()
         return self
 
     def _run(self) -> None:
@@ -65,12 +68,14 @@ class Warmup:
 
     def wait_index(self, timeout: float | None = None):
         """The opened Index; raises what opening raised, or TimeoutError."""
+        self.start()
         if not self._opened.wait(timeout):
             raise TimeoutError("the index is still opening")
         return self._result()
 
     def wait_ready(self, timeout: float | None = None):
         """The Index once the model is warm; raises what loading raised, or TimeoutError."""
+        self.start()
         if not self._warm.wait(timeout):
             raise TimeoutError("the embedding model is still loading")
         return self._result()
@@ -83,12 +88,15 @@ class Warmup:
 
 @st.cache_resource(show_spinner=False)
 def _warmup(index: str, generation: str, _choice=None) -> Warmup:
-    return Warmup(Path(index), _choice).start()
+    return Warmup(Path(index), _choice)
 
 
 def start_loading() -> Warmup:
-    """The Warmup of the current index generation (started on first use; a rebuilt index is a new
-    one). When there is no usable index, shows how to build one and stops the page."""
+    """The Warmup of the current index generation (one per generation: a rebuilt index gets a new
+    one). It starts when the page has been drawn (``app.py`` calls ``start()`` last: the loading
+    thread holds the interpreter for long stretches, and the first page should not wait on it) or
+    when something waits for it. When there is no usable index, shows how to build one and stops
+    the page."""
     from qa.retrieval.backend import index_generation
 
     try:
