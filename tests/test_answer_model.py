@@ -103,3 +103,22 @@ def test_settings_threshold_overrides_the_models(tiny):
     assert not answer_question(retriever, finder, question, settings=AnswerSettings(abstain_threshold=0.0)).abstained
     clear = "Within how many years must operators deorbit retired satellites?"
     assert answer_question(retriever, finder, clear, settings=AnswerSettings(abstain_threshold=1.0)).abstained
+
+
+
+def test_a_refusal_never_shows_more_confidence_than_the_answerability(tiny, monkeypatch):
+    """"The corpus does not answer this (confidence 0.91)" contradicts itself: a refusal's confidence
+    is its closest quote's, capped by the answerability model's probability."""
+    import dataclasses
+
+    import qa.answers.answer as answer_module
+
+    retriever, finder = tiny
+    real = answer_module.score
+
+    def sure_quote_unlikely_answer(*args, **kwargs):
+        return dataclasses.replace(real(*args, **kwargs), confidence=0.91, answerable=0.2)
+
+    monkeypatch.setattr(answer_module, "score", sure_quote_unlikely_answer)
+    ans = answer_question(retriever, finder, "Within how many years must operators deorbit retired satellites?")
+    assert ans.abstained and ans.confidence == pytest.approx(0.2)

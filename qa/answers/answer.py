@@ -123,7 +123,10 @@ def answer_question(
     if scored is None or model.refuses(scored.answerable, scored.topic, settings.abstain_threshold):
         timings["answer"] = (time.perf_counter() - t) * 1000
         timings["total"] = (time.perf_counter() - started) * 1000
-        return Answer(question=question, abstained=True, confidence=round(scored.confidence, 4) if scored else 0.0,
+        # a refusal's confidence is that of its closest quote, capped by the answerability: what
+        # the page and the CLI show beside "does not answer" never exceeds the chance it answers
+        return Answer(question=question, abstained=True,
+                      confidence=round(min(scored.confidence, scored.answerable), 4) if scored else 0.0,
                       answer=None, citations=(), passages=tuple(hits[: search.k]), timings_ms=timings)
     best = scored.candidates[scored.chosen]
     span, citations = _cite(retriever, finder, question, best.doc_id, best.start, best.end, hits, settings)
