@@ -88,3 +88,13 @@ def test_a_person_loses_leading_question_words_and_titles():
     q = "Who is the president of the Satellite Industries Association?"
     s = "“SIA applauds the framework,” said SIA President Tom Stroup."
     assert short(q, s) == "Tom Stroup"
+
+
+def test_never_the_questions_own_figure():
+    """The ESA near miss: the quote speaks of 2025 but gives no budget; "2025, including" is not one."""
+    question = "What budget does the European Space Agency have for 2025?"
+    sentence = ("Policymakers should consider additional reform measures in 2025, including further updating "
+                "the U.S. interpretation of its MTCR commitments.")
+    assert short_answer(question, sentence, wanted_type(question)) is None
+    found = short_answer("How many satellites were launched in 2025?", "In 2025, 212 satellites were launched.", "count")
+    assert found and "In 2025, 212 satellites were launched."[found[0]:found[1]].startswith("212")

@@ -116,6 +116,9 @@ def candidates(question: str, sentence: str, kind: str | None) -> list[tuple[int
             words = _words(text)
             if words and words <= q_words:
                 continue
+            figures = {w for w in words if any(ch.isdigit() for ch in w)}
+            if figures and figures <= q_words and k in ("amount", "percentage", "count", "date"):
+                continue   # "2025, including" for "... have for 2025?": the question's own figure
             if k in ("person", "organisation", "place", "term") and text.split()[0].lower() in _NOT_NAMES:
                 continue
             if k != "term" and any(a <= start < b or a < end <= b for a, b in blocked):
