@@ -3,8 +3,8 @@
 
 Usage: python3 eval/check_real_gold.py [path/to/real_questions.jsonl] [--corpus DIR]
 
-The corpus folder defaults to <repo root>/../shared/corpus-real, i.e.
-Path(__file__).resolve().parents[2] / "shared" / "corpus-real".
+The corpus folder defaults to <repo root>/eval/corpus-real (byte-for-byte copies of
+../shared/corpus-real).
 The only dependency is pypdf. Each PDF is read once, page by page.
 
 Checks, per line:
@@ -44,7 +44,7 @@ except ImportError:  # pragma: no cover - environment problem, not a data proble
     sys.exit("check_real_gold.py needs pypdf: pip install pypdf (or run it with .venv/bin/python)")
 
 DEFAULT_QUESTIONS = Path(__file__).resolve().parent / "real_questions.jsonl"
-DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus-real"
+DEFAULT_CORPUS = Path(__file__).resolve().parent / "corpus-real"
 
 REQUIRED = {
     "id": str,

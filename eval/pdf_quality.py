@@ -1,6 +1,6 @@
 """Measure how well PDFs read as prose after ingestion (before/after figures for cleaning work).
 
-Usage: python eval/pdf_quality.py [FOLDER ...] [--json]   (default ../shared/corpus-real)
+Usage: python eval/pdf_quality.py [FOLDER ...] [--json]   (default eval/corpus-real)
 
 Per PDF, over the text of record of ``qa.ingestion.loaders.load_file``:
   * words: alphabetic tokens in the text;
@@ -67,7 +67,7 @@ def measure(path: Path, vocab: frozenset[str]) -> dict:
 
 def main(argv: list[str]) -> int:
     as_json = "--json" in argv
-    folders = [Path(a) for a in argv if not a.startswith("--")] or [ROOT.parent / "shared" / "corpus-real"]
+    folders = [Path(a) for a in argv if not a.startswith("--")] or [ROOT / "eval" / "corpus-real"]
     vocab = vocabulary()
     rows = [measure(p, vocab) for folder in folders for p in sorted(folder.glob("*.pdf"))]
     words = sum(r["words"] for r in rows)

@@ -1,5 +1,5 @@
 """PDF text of record on small PDFs made here with reportlab (chosen sizes and positions),
-plus checks on the shared real PDFs (slow; skipped when ../shared/corpus-real is missing)."""
+plus checks on the shared real PDFs (slow; on eval/corpus-real, the repository's copies of ../shared/corpus-real)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ pytest.importorskip("reportlab")
 from reportlab.pdfbase.pdfmetrics import stringWidth  # noqa: E402
 from reportlab.pdfgen import canvas  # noqa: E402
 
-REAL = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus-real"
+REAL = Path(__file__).resolve().parent.parent / "eval" / "corpus-real"   # copies of ../shared/corpus-real
 BODY = [
     "The committee met in the spring to review how states report their activities in orbit,",
     "and it agreed that every launching state should share its plans with the others before",
@@ -153,7 +153,7 @@ def test_primacy_is_read_from_the_catalog():
     assert primacy(framework) < primacy(article)
 
 
-needs_real = pytest.mark.skipif(not REAL.is_dir(), reason="../shared/corpus-real is not here")
+needs_real = pytest.mark.skipif(not REAL.is_dir(), reason="eval/corpus-real is not here")
 
 
 @pytest.fixture(scope="module")
