@@ -159,3 +159,17 @@ def test_context_span_widens_to_paragraphs():
     lo, hi = context_span(text, start, start + 15, chars=40)
     assert text[lo:hi] == "Before. Cited sentence. After."
     assert context_span(text, start, start + 15, chars=5) == (start - 5, start + 20)
+
+
+def test_the_reading_views_caption_escapes_the_section_title():
+    """The caption is Markdown; a section title is document text and must stay inert there."""
+    from types import SimpleNamespace
+
+    from qa.web.reading import cited_caption
+
+    doc = SimpleNamespace(page_at=lambda at: None, section_at=lambda at: "**Bold** [a link](http://evil.example) $x$")
+    caption = cited_caption(doc, 3, 9)
+    assert "**Bold**" not in caption and "[a link](" not in caption and "$x$" not in caption
+    assert caption.replace("\\", "").startswith("Cited passage [3:9], section “**Bold** [a link](http://evil.example)")
+    paged = SimpleNamespace(page_at=lambda at: 5, section_at=lambda at: "")
+    assert cited_caption(paged, 3, 9).replace("\\", "") == "Cited passage [3:9], page 5"

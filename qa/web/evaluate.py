@@ -60,7 +60,7 @@ def evaluate_ui(loader) -> None:
         index = wait_ready(loader)
         results = {}
         for name in sets:
-            label = f"{Path(name).name}: " if len(sets) > 1 else ""
+            label = f"{md_escape(Path(name).name)}: " if len(sets) > 1 else ""
             bar = st.progress(0.0, text=f"{label}starting…")
 
             def progress(done: int, total: int, label=label, bar=bar) -> None:
@@ -84,7 +84,7 @@ def evaluate_ui(loader) -> None:
         side_by_side_ui(split, results)
     for name, result in results.items():
         if len(results) > 1:
-            st.subheader(Path(name).name)
+            st.subheader(md_escape(Path(name).name))
         results_ui(split, result, key=name)
 
 

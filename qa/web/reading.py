@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from qa.web.session import go_to, html
-from qa.web.view import context_span, esc, reading_html
+from qa.web.view import context_span, esc, md_escape, reading_html
 
 
 def where(doc, start: int) -> str:
@@ -20,6 +20,13 @@ def where(doc, start: int) -> str:
         return f"page {page}"
     section = doc.section_at(start)
     return f"section “{section}”" if section else ""
+
+
+def cited_caption(doc, start: int, end: int) -> str:
+    """The reading view's caption (Markdown): the cited span and where it is, its section title
+    (document text) escaped."""
+    place = where(doc, start)
+    return md_escape(f"Cited passage [{start}:{end}]" + (f", {place}" if place else ""))
 
 
 def close_passage() -> None:
@@ -74,8 +81,7 @@ def reader_ui(index) -> None:
     pages = f" · {doc.page_count} pages" if doc.page_count else ""
     html(f"<h3>{esc(doc.title)}</h3><div class='meta'>{esc(meta)}{pages}</div>")
     if cited:
-        place = where(doc, start)
-        st.caption(f"Cited passage [{start}:{end}]" + (f", {place}" if place else ""))
+        st.caption(cited_caption(doc, start, end))
     html(reading_html(doc, cited=cited))
     if cited:
         import streamlit.components.v1 as components
