@@ -26,7 +26,7 @@ def cited_caption(doc, start: int, end: int) -> str:
     """The reading view's caption (Markdown): the cited span and where it is, its section title
     (document text) escaped."""
     place = where(doc, start)
-    return md_escape(f"Cited passage [{start}:{end}]" + (f", {place}" if place else ""))
+    return f"Cited passage [{start}:{end}]" + (f", {md_escape(place)}" if place else "")
 
 
 def close_passage() -> None:
