@@ -120,11 +120,10 @@ def bench_size(encoder, passages: list[str], queries: list[str], real: "EncodedS
                reference=None) -> dict:
     """Build a full index of ``passages`` and time ``qa ask`` (hybrid) per stage against bare encoding
     (``encoder``'s and, interleaved, that of ``reference``: the torch encoder)."""
-    from qa.answers.answer import answer_question
     from qa.answers.quotes import QuoteFinder
     from qa.retrieval.bm25 import build_bm25
     from qa.retrieval.dense import build_dense, dense_top
-    from qa.retrieval.retriever import Retriever, SearchSettings
+    from qa.retrieval.retriever import Retriever
     from qa.retrieval.store import IndexData, load_index, save_index
     from qa.retrieval.tokenize import tokenize
 
@@ -144,21 +143,9 @@ def bench_size(encoder, passages: list[str], queries: list[str], real: "EncodedS
     index_bytes = sum(f.stat().st_size for f in gen.iterdir())
     retriever = Retriever(load_index(folder), encoder)
     finder = QuoteFinder(retriever)
-    answer_question(retriever, finder, queries[0])  # warm-up
-    stages: dict[str, list[float]] = {k: [] for k in ("encode", "bm25", "dense", "fuse", "answer", "total")}
-    bare: list[float] = []
-    torch_ms: list[float] = []
-    for q in queries:
-        if reference is not None:
-            t = time.perf_counter()
-            reference.encode_queries([q])
-            torch_ms.append((time.perf_counter() - t) * 1000)
-        t = time.perf_counter()
-        encoder.encode_queries([q])
-        bare.append((time.perf_counter() - t) * 1000)
-        ans = answer_question(retriever, finder, q, SearchSettings(mode="hybrid", k=5))  # as `qa ask`
-        for k in stages:
-            stages[k].append(ans.timings_ms.get(k, 0.0))
+    from qa.evaluation.bench_scale import time_asks
+
+    stages, bare, torch_ms = time_asks(retriever, finder, encoder, reference, queries)
     result = {
         "passages": n,
         "stages_ms": {k: {"p50": round(percentile(v, 50), 2), "p95": round(percentile(v, 95), 2)} for k, v in stages.items()},
