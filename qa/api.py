@@ -131,17 +131,9 @@ class Index:
                  answering: AnswerSettings | None = None,
                  progress: Callable[[int, int], None] | None = None) -> list[Answer]:
         """Answers to ``questions`` in order, their queries encoded in one batch."""
-        from qa.retrieval.retriever import clean_query
-        from qa.types import QueryError
-
         search = search or search_settings(k=5)
         answering = answering or AnswerSettings()
-        cleaned = []
-        for n, q in enumerate(questions, start=1):
-            try:
-                cleaned.append(clean_query(q))
-            except QueryError as exc:
-                raise QueryError(f"question {n}: {exc}") from exc
+        cleaned = _cleaned(questions, "question")
         vectors = self.retriever.encode_many(cleaned) if cleaned else []
         out = []
         for n, (q, vec) in enumerate(zip(cleaned, vectors), start=1):
@@ -152,16 +144,8 @@ class Index:
 
     def search_many(self, queries: list[str], settings: SearchSettings | None = None) -> list[list[Hit]]:
         """The hits of each query in order, the queries encoded in one batch (dense and hybrid)."""
-        from qa.retrieval.retriever import clean_query
-        from qa.types import QueryError
-
         settings = settings or search_settings()
-        cleaned = []
-        for n, q in enumerate(queries, start=1):
-            try:
-                cleaned.append(clean_query(q))
-            except QueryError as exc:
-                raise QueryError(f"query {n}: {exc}") from exc
+        cleaned = _cleaned(queries, "query")
         vectors = (self.retriever.encode_many(cleaned) if cleaned and settings.mode != "bm25"
                    else [None] * len(cleaned))
         return [self.retriever.search(q, settings, query_vector=v) for q, v in zip(cleaned, vectors)]
@@ -227,6 +211,20 @@ def evaluate_gold_set(name: str = "home", split: str = "report", modes: Sequence
         shared = encoder or (getattr(index.retriever, "encoder", None) if index is not None else None)
         retriever = open_gold_retriever(g, encoder=shared)
     return evaluate_gold(retriever, chosen, modes=modes, k=k, answers=answers, progress=progress)
+
+
+def _cleaned(texts: Iterable[str], what: str) -> list[str]:
+    """Each text cleaned as a query; QueryError naming the position ("question 3: ...") otherwise."""
+    from qa.retrieval.retriever import clean_query
+    from qa.types import QueryError
+
+    cleaned = []
+    for n, text in enumerate(texts, start=1):
+        try:
+            cleaned.append(clean_query(text))
+        except QueryError as exc:
+            raise QueryError(f"{what} {n}: {exc}") from exc
+    return cleaned
 
 
 def search_settings(k: int = 10, mode: str = "hybrid", docs: Sequence[str] = (), kinds: Sequence[str] = (),

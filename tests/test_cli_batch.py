@@ -150,3 +150,14 @@ def test_read_items_and_merge():
                                                                (4, "x", "")]
     assert items[2].extra == {"k": 2}
     assert merge({"id": 1, "line": 9, "input": 0}, {"line": 2}) == {"id": 1, "input": {"line": 9, "input": 0}, "line": 2}
+
+
+def test_the_api_names_the_position_of_a_bad_question_or_query(index_dir):
+    import qa
+    from qa.types import QueryError
+
+    index = qa.open_index(index_dir, encoder=FakeEncoder())
+    with pytest.raises(QueryError, match=r"^question 2: "):
+        index.ask(["What does the MTCR limit?", "   "])
+    with pytest.raises(QueryError, match=r"^query 3: "):
+        index.search_many(["MTCR", "space", ""])
