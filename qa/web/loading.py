@@ -109,23 +109,20 @@ def start_loading() -> Warmup:
 
 def wait_index(loader: Warmup):
     """The opened index (waiting a moment for it when needed), or an error shown and the page stopped."""
-    try:
-        if loader.opened:
-            return loader.wait_index()
-        with st.spinner("Opening the index…"):
-            return loader.wait_index(timeout=300)
-    except QAError as exc:
-        st.error(f"{md_escape(exc)}. Run `make run` (or `qa ingest`) to build the index.")
-        st.stop()
+    return _wait(loader.opened, loader.wait_index, "Opening the index…", 300)
 
 
 def wait_ready(loader: Warmup):
     """The index with its model loaded, waiting under a note when it is still loading."""
+    return _wait(loader.ready, loader.wait_ready, "Loading the model… (only the first answer waits for it)", 600)
+
+
+def _wait(done: bool, wait, note: str, timeout: float):
     try:
-        if loader.ready:
-            return loader.wait_ready()
-        with st.spinner("Loading the model… (only the first answer waits for it)"):
-            return loader.wait_ready(timeout=600)
+        if done:
+            return wait()
+        with st.spinner(note):
+            return wait(timeout=timeout)
     except QAError as exc:
         st.error(f"{md_escape(exc)}. Run `make run` (or `qa ingest`) to build the index.")
         st.stop()
