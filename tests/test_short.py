@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.answers.short import candidates, definition_span, short_answer, wanted_type
+from qa.answers.short import candidates, definition_span, has_short_answer, short_answer, wanted_type
 
 
 def short(question: str, sentence: str) -> str | None:
@@ -98,3 +98,17 @@ def test_never_the_questions_own_figure():
     assert short_answer(question, sentence, wanted_type(question)) is None
     found = short_answer("How many satellites were launched in 2025?", "In 2025, 212 satellites were launched.", "count")
     assert found and "In 2025, 212 satellites were launched."[found[0]:found[1]].startswith("212")
+
+
+@pytest.mark.parametrize("question", [
+    "When was the Outer Space Treaty signed?", "How much does ESA spend?", "Who chairs the SIA?",
+    "What percentage of satellites are American?", "How many nations signed?", "Where is the launch site?",
+    "Which agency leads?", "What is DARC?"])
+@pytest.mark.parametrize("sentence", [
+    "The treaty was signed on 27 January 1967 by 60 nations.", "ESA spends €7.7 billion, about 30% of it on launchers.",
+    "SIA President Tom Stroup said Kourou in French Guiana is used.", "DARC is a radar network that tracks satellites.",
+    "See A/CONF.164/37, p. 12.", "No figure here at all."])
+def test_has_short_answer_agrees_with_short_answer(question, sentence):
+    """The feature's quick check answers exactly whether short_answer finds something."""
+    kind = wanted_type(question)
+    assert has_short_answer(question, sentence, kind) == (short_answer(question, sentence, kind) is not None)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
-from qa.answers.short import short_answer, wanted_type
+from qa.answers.short import has_short_answer, wanted_type
 from qa.retrieval.tokenize import tokenize
 from qa.types import Document, Hit
 
@@ -102,25 +103,69 @@ def _overlaps(spans, start: int, end: int) -> bool:
     return any(s.start < end and start < s.end for s in spans)
 
 
-def run_features(question: str, kind: str | None, terms: QueryTerms, doc: Document, hit: Hit, rank: int,
-                 sentences: list[tuple[int, int]], sims: np.ndarray, passage_sim: float,
-                 context: float, i: int, j: int, tokens: list[list[str]]) -> tuple[float, ...]:
-    """The ``CANDIDATE_FEATURES`` of sentences ``i..j`` (inclusive) of a passage."""
-    a, end = sentences[i][0], sentences[j][1]
-    text = doc.text[a:end]
-    run_tokens = [t for k in range(i, j + 1) for t in tokens[k]]
+@dataclass(frozen=True)
+class Passage:
+    """What every candidate of one retrieved passage shares: its sentences (offsets, tokens, cosine
+    with the question, whether each holds an answer of the wanted type) and passage-level values."""
+
+    doc: Document
+    hit: Hit
+    rank: int
+    sentences: list[tuple[int, int]]
+    tokens: list[list[str]]
+    sims: list[float]
+    typed: list[bool]
+    passage_sim: float
+    context: float
+    footnotes: tuple
+
+
+def run_features(kind: str | None, terms: QueryTerms, p: Passage, i: int, j: int) -> tuple[float, ...]:
+    """The ``CANDIDATE_FEATURES`` of sentences ``i..j`` (inclusive, j <= i + 1) of passage ``p``.
+
+    A pair holds an answer of the wanted type when either of its sentences does."""
+    a, end = p.sentences[i][0], p.sentences[j][1]
+    run_tokens = p.tokens[i] + p.tokens[j] if j > i else p.tokens[i]
     run_terms = set(run_tokens)
-    words = len(text.split())
-    found = kind is not None and short_answer(question, text, kind) is not None
+    words = len(p.doc.text[a:end].split())
+    found = kind is not None and (p.typed[i] or p.typed[j])
+    sims = p.sims[i:j + 1]
+    hit = p.hit
     return (
-        float(max(sims[i:j + 1])), float(np.mean(sims[i:j + 1])), passage_sim,
-        coverage(terms.weights, run_terms), share(terms.rarest, run_terms), context,
+        max(sims), sum(sims) / len(sims), p.passage_sim,
+        coverage(terms.weights, run_terms), share(terms.rarest, run_terms), p.context,
         float(found), float(kind is not None and not found),
-        1.0 / (1 + rank), 1.0 / hit.bm25_rank if hit.bm25_rank else 0.0,
+        1.0 / (1 + p.rank), 1.0 / hit.bm25_rank if hit.bm25_rank else 0.0,
         1.0 / hit.dense_rank if hit.dense_rank else 0.0,
-        float(words < 6), float(doc.in_caption(a, end)), float(_overlaps(doc.footnotes, a, end)),
+        float(words < 6), float(p.doc.in_caption(a, end)), float(_overlaps(p.footnotes, a, end)),
         math.log1p(words), float(words > 60), float(j > i), echo(set(terms.weights), run_tokens),
     )
+
+
+@lru_cache(maxsize=100_000)
+def _sentence_tokens(text: str) -> tuple[str, ...]:
+    return tuple(tokenize(text))
+
+
+@lru_cache(maxsize=20_000)
+def _passage_terms(text: str) -> frozenset[str]:
+    return frozenset(tokenize(text))
+
+
+def passage_of(question: str, kind: str | None, terms: QueryTerms, doc: Document, hit: Hit, rank: int,
+               vectors: np.ndarray, passage_vector: np.ndarray, qvec: np.ndarray) -> Passage:
+    """The shared values of one passage's candidates (see Passage)."""
+    sentences = list(hit.chunk.sentences)
+    texts = [doc.text[a:b] for a, b in sentences]
+    tokens = [list(_sentence_tokens(t)) for t in texts]
+    lo, hi = hit.chunk.start, hit.chunk.end
+    return Passage(
+        doc=doc, hit=hit, rank=rank, sentences=sentences, tokens=tokens,
+        sims=[float(x) for x in vectors @ qvec],
+        typed=[kind is not None and has_short_answer(question, t, kind) for t in texts],
+        passage_sim=float(passage_vector @ qvec),
+        context=coverage(terms.weights, {t for ts in tokens for t in ts}),
+        footnotes=tuple(f for f in doc.footnotes if f.start < hi and lo < f.end))
 
 
 def candidates(question: str, terms: QueryTerms, documents: dict[str, Document], hits: list[Hit],
@@ -130,20 +175,15 @@ def candidates(question: str, terms: QueryTerms, documents: dict[str, Document],
     kind = wanted_type(question)
     out = []
     for rank, (hit, vectors) in enumerate(zip(hits, sentence_vectors)):
-        sentences = list(hit.chunk.sentences)
-        if not len(vectors) or len(vectors) != len(sentences):
+        if not len(vectors) or len(vectors) != len(hit.chunk.sentences):
             continue
         doc = documents[hit.chunk.doc_id]
-        sims = vectors @ qvec
-        tokens = [tokenize(doc.text[a:b]) for a, b in sentences]
-        context = coverage(terms.weights, {t for ts in tokens for t in ts})
-        passage_sim = float(passage_vectors[rank] @ qvec)
-        for i in range(len(sentences)):
+        p = passage_of(question, kind, terms, doc, hit, rank, vectors, passage_vectors[rank], qvec)
+        for i in range(len(p.sentences)):
             for j in (i, i + 1):
-                if j < len(sentences):
-                    f = run_features(question, kind, terms, doc, hit, rank, sentences, sims, passage_sim,
-                                     context, i, j, tokens)
-                    out.append(Candidate(doc.doc_id, sentences[i][0], sentences[j][1], rank, f))
+                if j < len(p.sentences):
+                    out.append(Candidate(doc.doc_id, p.sentences[i][0], p.sentences[j][1], rank,
+                                         run_features(kind, terms, p, i, j)))
     return with_gaps(out)
 
 
@@ -162,7 +202,7 @@ def question_constants(question: str, terms: QueryTerms, hits: list[Hit], passag
     """(rare_top, type_wanted, topic): what the question's features owe to the passages alone."""
     seen: set[str] = set()
     for h in hits:
-        seen |= set(tokenize(h.chunk.text))
+        seen |= _passage_terms(h.chunk.text)
     topic = float(np.max(passage_vectors @ qvec)) if len(passage_vectors) else 0.0
     return share(terms.rarest, seen), float(wanted_type(question) is not None), topic
 

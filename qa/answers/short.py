@@ -10,6 +10,7 @@ A/68/189) or a page reference (p. 12), and the one closest to the question's wor
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 TYPES = ("percentage", "amount", "date", "count", "person", "organisation", "place", "term", "definition")
 
@@ -33,6 +34,7 @@ _PATTERNS = {
     "place": rf"\b{_NAME}(?:,\s(?:and\s)?{_NAME})*(?:,?\sand\s{_NAME})?",
     "term": rf"\b[A-Z]+(?:\.\d+)?(?:/[\w.]+)+|\b\d+/\d+\b|\b[\w.]*[_.][\w.]*\w|\b{_NAME}",
 }
+_COMPILED = {k: re.compile(v) for k, v in _PATTERNS.items()}
 _FALLBACK = {"amount": ("amount", "percentage", "count"), "percentage": ("percentage",), "count": ("count", "amount"),
              "person": ("person", "organisation"), "organisation": ("organisation",), "place": ("place",),
              "date": ("date",), "term": ("term",)}
@@ -72,6 +74,18 @@ def _words(text: str) -> set[str]:
     return {w.lower().strip("’'") for w in _WORD.findall(text)}
 
 
+@lru_cache(maxsize=1024)
+def _question_words(question: str) -> frozenset[str]:
+    """The question's words and the acronyms of its capitalised runs: no candidate may be these."""
+    return frozenset(_words(question) | _initials(question))
+
+
+@lru_cache(maxsize=1024)
+def _anchor_words(question: str) -> frozenset[str]:
+    """The question's words of more than three letters: where a short answer is looked for near."""
+    return frozenset(w for w in _words(question) if len(w) > 3)
+
+
 def _initials(question: str) -> set[str]:
     """Acronyms of the question's capitalised runs ("Satellite Industries Association" -> "sia")."""
     out = set()
@@ -87,8 +101,9 @@ def _blocked(sentence: str) -> list[tuple[int, int]]:
     return [m.span() for m in _SYMBOL.finditer(sentence)] + [m.span() for m in _PAGE.finditer(sentence)]
 
 
-def candidates(question: str, sentence: str, kind: str | None) -> list[tuple[int, int]]:
-    """Every ``(start, end)`` in ``sentence`` that could answer a question of type ``kind``.
+def candidates(question: str, sentence: str, kind: str | None, first: bool = False) -> list[tuple[int, int]]:
+    """Every ``(start, end)`` in ``sentence`` that could answer a question of type ``kind``; only
+    the first one found when ``first`` (enough to know whether there is any).
 
     Question words, acronyms of them and numbers inside symbols or page references are left out.
     """
@@ -97,11 +112,11 @@ def candidates(question: str, sentence: str, kind: str | None) -> list[tuple[int
     if kind == "definition":
         span = definition_span(question, sentence)
         return [span] if span else []
-    q_words = _words(question) | _initials(question)
+    q_words = _question_words(question)
     blocked = _blocked(sentence)
     found = []
     for k in _FALLBACK[kind]:
-        for m in re.finditer(_PATTERNS[k], sentence):
+        for m in _COMPILED[k].finditer(sentence):
             start, end = m.span()
             text = sentence[start:end].rstrip(" ,.;:’'")
             end = start + len(text)
@@ -124,6 +139,8 @@ def candidates(question: str, sentence: str, kind: str | None) -> list[tuple[int
             if k != "term" and any(a <= start < b or a < end <= b for a, b in blocked):
                 continue
             found.append((start, end))
+            if first:
+                return found
         if found:
             break
     return found
@@ -143,13 +160,18 @@ def definition_span(question: str, sentence: str) -> tuple[int, int] | None:
     return found.span(1) if found else None
 
 
+def has_short_answer(question: str, sentence: str, kind: str | None) -> bool:
+    """Whether ``sentence`` holds any candidate of type ``kind`` (what ``short_answer`` would find)."""
+    return bool(candidates(question, sentence, kind, first=True))
+
+
 def short_answer(question: str, sentence: str, kind: str | None) -> tuple[int, int] | None:
     """Offsets inside ``sentence`` of the short answer of type ``kind``: of the candidates, the one
     closest (in characters) to a word of the question found in the sentence; None when none fits."""
     found = candidates(question, sentence, kind)
     if not found:
         return None
-    q_words = {w for w in _words(question) if len(w) > 3}
+    q_words = _anchor_words(question)
     anchors = [m.start() for m in _WORD.finditer(sentence) if m.group().lower() in q_words]
     if not anchors:
         return found[0]
