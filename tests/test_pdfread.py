@@ -111,6 +111,16 @@ def test_hyphens_lists_urls_and_contents_leaders(tmp_path):
     assert "\n\n(a) notify the others of launches;\n\n(b) share orbital data." in doc.text
 
 
+def test_words_cut_by_a_space_are_joined_again(tmp_path):
+    """Extraction that puts a space inside a word ("Gr oup", "op erational") is mended; two words
+    that would make a third, acronyms and letters of a formula stay as they are."""
+    page = [("The Gr oup agreed that op erational satellites in F rance relate s to b y the plan.", 11, 72, 700),
+            ("It is a typical S and C is case: EO is the term, and S j+n is n/a n/a in fo reign lands.", 11, 72, 686)]
+    text = " ".join(load_file(make_pdf(tmp_path / "cut.pdf", [page])).text.split())
+    assert "The Group agreed that operational satellites in France relates to by the plan." in text
+    assert "It is a typical S and C is case: EO is the term, and S j+n is n/a n/a in foreign lands." in text
+
+
 def test_words_run_together_are_read_again(tmp_path):
     text = "for states that would otherwise comply with international obligations"
     page = [(text, 11, 72, 700 - 14 * i, "glued") for i in range(6)]
@@ -174,6 +184,7 @@ def test_real_pdfs_read_as_prose(real_docs):
     assert "DUKE LAW JOURNAL [Vol" not in duke.text and "PRINTER (DO NOT DELETE)" not in duke.text
     un = real_docs["un-a68-189-gge-tcbm.pdf"]
     assert not re.search(r"\n\n(?:\d+ )?13-40835(?: \d+)?\n\n", un.text)
+    assert "Gr oup" not in un.text and "op erational" not in un.text and "The Group" in un.text
     uk = real_docs["uk-space-strategy-in-action.pdf"]
     assert not re.search(r"[a-z]\.\d{1,2}(?= [A-Z])", uk.text.split("\n\n")[5])
     assert uk.footnotes

@@ -210,6 +210,16 @@ def test_index_status_fresh_then_stale(tmp_path, tiny_documents, fake_encoder):
     assert "stale" in index_status(corpus, index, SETTINGS, fake_encoder.name)
 
 
+def test_changed_cleaning_code_makes_the_index_stale(tmp_path, tiny_documents, fake_encoder, monkeypatch):
+    """An index whose text was made by other cleaning rules is rebuilt, not trusted."""
+    import qa.retrieval.build as build_module
+
+    build(tmp_path, tiny_documents, fake_encoder)
+    assert index_status(tmp_path / "corpus", tmp_path / "index", SETTINGS, fake_encoder.name) == "fresh"
+    monkeypatch.setattr(build_module, "ingestion_code_digest", lambda: "other rules")
+    assert "ingestion code" in index_status(tmp_path / "corpus", tmp_path / "index", SETTINGS, fake_encoder.name)
+
+
 def test_new_corpus_file_makes_the_index_stale(tmp_path, tiny_documents, fake_encoder):
     build(tmp_path, tiny_documents, fake_encoder)
     (tmp_path / "corpus" / "new.txt").write_text("A new document.", encoding="utf-8")

@@ -206,6 +206,42 @@ def rejoin_inline(line: str, vocabulary: frozenset[str]) -> str:
     return re.sub(r"\b([A-Za-z]+)- ([a-z]+)\b", join, line)
 
 
+def _whole_word(token: str) -> bool:
+    """A word of the English word list, a lone letter only when it is "a" or "I"."""
+    return (len(token) > 1 or token.lower() in "ai") and is_word(token)
+
+
+_NOT_AFTER = r"(?![\w/+−=()|’'-])"  # letters inside formulas, symbols or codes ("S j+n", "n/a", "e-rental")
+_SPLIT_PAIR = re.compile(rf"(?<![\w/+−=(|⟨.-])([A-Za-z]+) (?=([a-z]+){_NOT_AFTER})")
+_NEXT_WORD = re.compile(rf"[a-z]+ ([a-z]+){_NOT_AFTER}")
+
+
+def _pieces(first: str, second: str, vocabulary: frozenset[str]) -> bool:
+    """Whether ``first second`` is one word cut in two (see rejoin_split_words)."""
+    if len(first) > 1 and first.isupper():
+        return False  # an acronym before a word ("EO is")
+    return is_word(first + second, vocabulary) and (
+        not _whole_word(second) or (len(first) > 1 and not _whole_word(first)))
+
+
+def rejoin_split_words(line: str, vocabulary: frozenset[str]) -> str:
+    """``line`` with words that PDF extraction cut by a space ("Gr oup", "op erational",
+    "F rance", "relate s") joined again: when the joined word is in the document or the word
+    list and the part after the space is no word of its own, or the part before it (two letters
+    or more) is none. Two words that join into a third ("a typical", "S and") stay apart, and a
+    piece that joins the word after it goes there ("in fo reign" -> "in foreign")."""
+    def join(match: re.Match) -> str:
+        first, second = match.group(1), match.group(2)
+        if not _pieces(first, second, vocabulary):
+            return match.group(0)
+        after = _NEXT_WORD.match(line, match.end())
+        if after and _pieces(second, after.group(1), vocabulary):
+            return match.group(0)
+        return first
+
+    return _SPLIT_PAIR.sub(join, line)
+
+
 def join_lines(left: str, right: str, vocabulary: frozenset[str]) -> str:
     """Join two wrapped lines of one paragraph: hyphen rules at a line-end hyphen, else a space."""
     left, right = left.rstrip(), right.strip()

@@ -90,7 +90,7 @@ def pdf_blocks(pages: list[Page]) -> list[Block]:
     pages = strip_furniture(pages)
     raw = [_lines(p) for p in pages]
     vocabulary = cleaning.vocabulary_of("\n".join(x.text for lines in raw for x in lines))
-    cleaned = [[Line(cleaning.rejoin_inline(x.text, vocabulary), x.size, x.top) for x in lines] for lines in raw]
+    cleaned = [[Line(cleaning.rejoin_split_words(cleaning.rejoin_inline(x.text, vocabulary), vocabulary), x.size, x.top) for x in lines] for lines in raw]
     context = _context(cleaned, any(p.styles for p in pages))
     builder = _Builder(vocabulary)
     next_note = 1

@@ -64,10 +64,24 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
     return sorted(p for p in corpus_dir.iterdir() if p.is_file() and (not p.name.startswith(".") or p.name == ".qaignore"))
 
 
-def corpus_fingerprint(corpus_dir: Path, settings: IndexSettings, model_name: str) -> str:
-    """A hash of the corpus files' names and bytes, the settings, the model and this qa's version."""
+def ingestion_code_digest() -> str:
+    """A hash of the code that turns files into text of record, passages and BM25 terms (the
+    modules of qa.ingestion and the tokenizer): an index made by other cleaning rules is stale."""
+    import qa.ingestion
+    import qa.retrieval.tokenize
+
     h = hashlib.sha256()
-    h.update(json.dumps([SCHEMA_VERSION, __version__, model_name, settings.describe()], sort_keys=True).encode())
+    for path in sorted(Path(qa.ingestion.__file__).parent.glob("*.py")) + [Path(qa.retrieval.tokenize.__file__)]:
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def corpus_fingerprint(corpus_dir: Path, settings: IndexSettings, model_name: str) -> str:
+    """A hash of the corpus files' names and bytes, the settings, the model, this qa's version and
+    its ingestion code."""
+    h = hashlib.sha256()
+    h.update(json.dumps([SCHEMA_VERSION, __version__, ingestion_code_digest(), model_name, settings.describe()],
+                        sort_keys=True).encode())
     for path in corpus_files(corpus_dir):
         h.update(str(path.relative_to(corpus_dir)).encode() + b"\0")
         h.update(hashlib.sha256(path.read_bytes()).digest())
@@ -81,7 +95,7 @@ def index_status(corpus_dir: Path, index_dir: Path, settings: IndexSettings, mod
     except IndexStateError as exc:
         return str(exc)
     if manifest.get("corpus", {}).get("fingerprint") != corpus_fingerprint(corpus_dir, settings, model_name):
-        return f"index at {index_dir} is stale: the corpus, settings, model or qa version changed"
+        return f"index at {index_dir} is stale: the corpus, settings, model, qa version or ingestion code changed"
     return "fresh"
 
 

@@ -71,7 +71,7 @@ def milvus_status(corpus_dir: Path, index_dir: Path, settings: IndexSettings, mo
     except IndexStateError as exc:
         return str(exc)
     if manifest.get("corpus", {}).get("fingerprint") != corpus_fingerprint(corpus_dir, settings, model):
-        return f"Milvus index at {index_dir} is stale: the corpus, settings, model or qa version changed"
+        return f"Milvus index at {index_dir} is stale: the corpus, settings, model, qa version or ingestion code changed"
     if manifest.get("milvus") != target.describe():
         return f"Milvus index at {index_dir} was built for {manifest.get('milvus')}, not {target.describe()}"
     return "fresh"
