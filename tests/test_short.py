@@ -112,3 +112,43 @@ def test_has_short_answer_agrees_with_short_answer(question, sentence):
     """The feature's quick check answers exactly whether short_answer finds something."""
     kind = wanted_type(question)
     assert has_short_answer(question, sentence, kind) == (short_answer(question, sentence, kind) is not None)
+
+
+@pytest.mark.parametrize("question, sentence, expected", [
+    # the asked-for noun decides: at the end of a name, or right after a figure
+    ("On which Japanese satellite system will the payloads be hosted?",
+     "They go on two Japanese-built satellites in the Quasi-Zenith Satellite System (QZSS).", "Quasi-Zenith Satellite System"),
+    ("In how many countries does the coffee chain operate its stores?",
+     "Starbucks maintains more than thirty-two thousand stores in eighty countries.", "eighty countries"),
+    ("How many English questions does the data set consist of?",
+     "The data set consists of 108,442 English questions, as described in Section 4.5 and 4.6, question pairs.", "108,442"),
+    # a known place before other capitalised words
+    ("In which country is China building a rocket launch facility?",
+     "Space is a part of Beijing’s Belt and Road Initiative, and China is building a launch facility in Djibouti.", "Djibouti"),
+    # the sentence that holds the question's words, not the nearest capitalised word
+    ("Which organization did the participants from Oman meet with in May 2023?",
+     "The participants met firms in Denver, CO; and elsewhere.\n\nParticipants from Oman meet with Space Florida in May 2023.",
+     "Space Florida"),
+    # no institution as a person, no sentence opener, no glued footnote marker, no bare year as a count
+    ("Who was appointed as the new CEO of the UK Space Agency?",
+     "Funding came in this Spending Review period. We have appointed a new CEO, Paul Bate, to UKSA.", "Paul Bate"),
+    ("Against the directors of which ice cream manufacturer was Marchand v. Barnhill brought?",
+     "Pleading is hard.117 Consider Marchand v. Barnhill, a suit brought against directors of Blue Bell.", "Blue Bell"),
+    ("How many Space Policy Directives were issued between 2018 and 2020?",
+     "The 2021 Framework says so. Seven Space Policy Directives were issued between 2018 and 2020.", "Seven"),
+    # whom, a possessive of the question's own word, a share in words
+    ("Whom do the authors thank for testing the reader?", "The authors thank Pranav Rajpurkar for testing.", "Pranav Rajpurkar"),
+    ("What is the name of Singapore's new space agency?",
+     "The Department welcomed representatives of Singapore’s new space agency, the Office of Space Technology and "
+     "Investment (OSTIn), for an IVLP.",
+     "Office of Space Technology and Investment"),
+    ("What share of Fortune 500 companies are incorporated in Delaware?",
+     "Delaware is home to over two-thirds of Fortune 500 companies.", "over two-thirds"),
+])
+def test_chosen_short_answer(question, sentence, expected):
+    assert short(question, sentence) == expected
+
+
+def test_relative_who_does_not_ask_for_a_person():
+    assert wanted_type("What is the name of the agency whose staff attended?") == "term"
+    assert wanted_type("According to the report, who wrote it?") == "person"

@@ -2,15 +2,23 @@
 
 Patterns, not a trained entity recogniser: spaCy installs from the registry, but its English
 models are not published there (only unofficial re-uploads by third parties), so the types are
-found with the regular expressions below. A candidate is never made of the question's own words
+found with the regular expressions below, and places are checked against pycountry's ISO 3166
+names of countries and their subdivisions. A candidate is never made of the question's own words
 (nor an acronym of them), never a number taken from inside a document symbol (A/CONF.164/37,
-A/68/189) or a page reference (p. 12), and the one closest to the question's words is chosen.
+A/68/189) or a reference to a page, section, table or figure (p. 12, Section 4.6), never a bare
+year for a count, a person's name made of institution words ("National Space Council") nor a
+word with its footnote marker ("obstacle.117"). Of the candidates, the one chosen is, in order:
+the one carrying the noun the question asks for ("Quasi-Zenith Satellite System" for "which
+satellite system", "eighty countries" for "how many countries"); for a place, a known one;
+the one whose sentence holds most of the question's words; the one closest to them.
 """
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
+
+from qa.retrieval.tokenize import STOP_WORDS
 
 TYPES = ("percentage", "amount", "date", "count", "person", "organisation", "place", "term", "definition")
 
@@ -19,12 +27,15 @@ _MONTH = (r"(?:Jan(?:uary|\.)?|Feb(?:ruary|\.)?|Mar(?:ch|\.)?|Apr(?:il|\.)?|May|
 _QUALIFIER = r"(?:(?i:more than|less than|fewer than|over|under|about|around|nearly|almost|some|only|up to|at least|approximately|roughly)\s)?"
 _NUM = r"\d[\d,]*(?:\.\d+)?"
 _SCALE = r"(?:\s?(?:million|billion|trillion|thousand|bn|m)\b)?"
-_NUMBER_WORDS = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|hundred|dozens?)"
+_NUMBER_WORDS = (r"(?i:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:-(?:one|two|three|four|five|six|seven|eight|nine))?"
+                 r"|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen"
+                 r"|seventeen|eighteen|nineteen|hundreds?|thousands?|millions?|dozens?|several)(?:\s(?:hundred|thousand|million))?")
 _UNIT = r"(?:\s(?!(?:of|and|the|in|to|for|or|per|a|an|on|at|by|is|are|was|were)\b)[a-z]+)?"
 _CAP = r"[A-Z][\w’'&.-]*[\w’']|[A-Z]"
 _NAME = rf"(?:{_CAP})(?:\s(?:(?:of|for|and|the|on|de|du|la|von|van)\s)*(?:{_CAP}))*"
 _PATTERNS = {
-    "percentage": rf"{_QUALIFIER}{_NUM}\s?(?:%|per ?cent\b|percent\b)",
+    "percentage": (rf"{_QUALIFIER}{_NUM}\s?(?:%|per ?cent\b|percent\b)"
+                   rf"|\b{_QUALIFIER}(?:(?:one|two|three|four)[- ](?:thirds?|quarters?|fifths?)|half|a third|a quarter)\b"),
     "amount": rf"{_QUALIFIER}(?:(?:US\$|[$€£¥])\s?{_NUM}{_SCALE}|{_NUM}{_SCALE}\s(?:euros?|dollars?|pounds?|USD|EUR|GBP)\b)",
     "date": (rf"\b\d{{1,2}}(?:\s(?:to|-|–)\s\d{{1,2}})?\s{_MONTH}\s\d{{4}}\b|\b{_MONTH}\s\d{{1,2}}(?:st|nd|rd|th)?,?\s\d{{4}}\b"
              rf"|\b{_MONTH}\s\d{{4}}\b|\b(?:end|beginning|start|middle) of \d{{4}}\b|\b(?:1[5-9]|20)\d\d\b"),
@@ -43,21 +54,35 @@ _WANTS = [
     ("amount", r"\bhow much\b"),
     ("date", r"\bwhen\b|\b(what|which) (year|date|month|day)\b|\bby when\b|\bdated?\b"),
     ("count", r"\bhow many\b|\bnumber of\b"),
-    ("person", r"\bwho\b|\bwhose\b|\b(which|what) (person|official|author|president|director|chair|minister)\b"),
+    ("person", r"(^|, )(who|whom|whose)\b|\b(by|to|for|with|from) whom\b|\b(which|what) (person|official|author|president|director|chair|minister)\b"),
     ("organisation", r"\b(which|what) (\w+ )?(agency|organi[sz]ation|body|company|committee|office|bureau|institution|"
                      r"university|council|commission|firm|entity|engine|association|centre|center)\b"),
     ("place", r"\bwhere\b|\b(which|what) (\w+ )?(country|countries|nation|nations|region|city|state|states|location|place|site)\b"),
     ("amount", r"\b(budget|cost|costs|worth|funding|invest(ed|ment)?|spend|spent|price|revenue|value)\b"),
     ("count", r"\bhow (large|big|long|high|far|old)\b|\bwhat (size|number)\b"),
-    ("definition", r"^(what|who) (is|are|was|were) (an? |the )?[^,;]{1,60}\?$|\bwhat does [^,;]+ (mean|stand for)\b"),
+    ("definition", r"^(what|who) (is|are|was|were) (?!the names? of\b)(an? |the )?[^,;]{1,60}\?$|\bwhat does [^,;]+ (mean|stand for)\b"),
     ("term", r"\bwhich\b|\bwhat (kind|type|sort) of\b|\bname of\b|\bwhat [\w-]+ is (called|known as)\b"),
 ]
 _NOT_NAMES = {"article", "section", "chapter", "part", "annex", "table", "figure", "page", "paragraph", "resolution",
-              "in", "on", "at", "the", "a", "an", "this", "these", "that", "it", "its", "by", "for", "as", "if", "we"}
+              "in", "on", "at", "the", "a", "an", "this", "these", "that", "it", "its", "by", "for", "as", "if", "we",
+              # sentence openers that are capitalised only for standing first
+              "consider", "following", "through", "however", "moreover", "although", "while", "since", "after",
+              "before", "during", "under", "according", "see", "also", "thus", "therefore", "today", "finally"}
 _TITLES = {"president", "director", "chair", "chairman", "minister", "secretary", "ambassador", "administrator",
            "dr", "dr.", "mr", "mr.", "ms", "ms.", "mrs", "mrs.", "professor", "prof.", "general", "deputy"}
+_NOT_PERSON = {"agency", "office", "department", "ministry", "council", "committee", "commission", "group", "association",
+               "university", "institute", "centre", "center", "bureau", "administration", "command", "programme",
+               "program", "force", "national", "international", "united", "states", "space", "union", "court",
+               "government", "corporation", "company", "foundation", "organization", "organisation", "treaty", "act",
+               "review", "report", "strategy", "policy", "plan", "fund", "framework", "regime", "initiative",
+               "system", "network", "station", "mission", "project", "conference", "summit", "session", "assembly",
+               "parliament", "congress", "senate", "bank", "budget", "law", "declaration", "convention",
+               "agreement", "accords", "guidelines", "principles", "directive", "resolution", "service", "services"}
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[A-Z•-])|\n+")
+_YEAR = re.compile(r"(?:1[5-9]|20)\d\d")
 _SYMBOL = re.compile(r"\b[A-Z]+(?:\.\d+)?(?:/[A-Z0-9.]+)+|\b\d+/\d+(?:/\d+)?\b")
-_PAGE = re.compile(r"\b(?:pp?\.|pages?)\s?\d+(?:\s?[-–]\s?\d+)?", re.I)
+_PAGE = re.compile(r"\b(?:pp?\.|pages?|sections?|§|chapters?|fig\.|figures?|tables?|articles?|paragraphs?)\s?\d+(?:\.\d+)*"
+                   r"(?:\s?(?:[-–]|and|to|,)\s?\d+(?:\.\d+)*)*", re.I)
 _WORD = re.compile(r"[\w’'$€£%]+")
 
 
@@ -71,7 +96,8 @@ def wanted_type(question: str) -> str | None:
 
 
 def _words(text: str) -> set[str]:
-    return {w.lower().strip("’'") for w in _WORD.findall(text)}
+    """Lowercase words of ``text``, a possessive's "'s" dropped ("Singapore’s" -> "singapore")."""
+    return {re.sub(r"'s$", "", w.lower().replace("’", "'")).strip("'") for w in _WORD.findall(text)}
 
 
 @lru_cache(maxsize=1024)
@@ -83,7 +109,7 @@ def _question_words(question: str) -> frozenset[str]:
 @lru_cache(maxsize=1024)
 def _anchor_words(question: str) -> frozenset[str]:
     """The question's words of more than three letters: where a short answer is looked for near."""
-    return frozenset(w for w in _words(question) if len(w) > 3)
+    return frozenset(w for w in _words(question) if len(w) > 3 and w not in STOP_WORDS)
 
 
 def _initials(question: str) -> set[str]:
@@ -136,6 +162,12 @@ def candidates(question: str, sentence: str, kind: str | None, first: bool = Fal
                 continue   # "2025, including" for "... have for 2025?": the question's own figure
             if k in ("person", "organisation", "place", "term") and text.split()[0].lower() in _NOT_NAMES:
                 continue
+            if k == "person" and any(w.lower().strip("’'s") in _NOT_PERSON for w in text.split()):
+                continue   # "National Space Council" is no one's name
+            if k == "term" and re.fullmatch(r"[a-z]+\.\d+", text):
+                continue   # a word with its footnote marker glued on ("obstacle.117")
+            if k == "count" and _YEAR.fullmatch(text):
+                continue   # a bare year counts nothing
             if k != "term" and any(a <= start < b or a < end <= b for a, b in blocked):
                 continue
             found.append((start, end))
@@ -160,6 +192,57 @@ def definition_span(question: str, sentence: str) -> tuple[int, int] | None:
     return found.span(1) if found else None
 
 
+_AUX = {"did", "does", "do", "is", "are", "was", "were", "has", "have", "had", "will", "would", "can", "could", "the",
+        "of", "its", "their", "a", "an", "in", "on", "at", "to", "be"}
+
+
+@lru_cache(maxsize=1024)
+def _focus(question: str) -> str:
+    """The noun a question asks for, the head of its "which ..." or "how many ..." phrase: "how
+    many countries" -> "countries", "which Japanese satellite system will" -> "system"; "" when
+    it names none."""
+    m = re.search(r"\bhow many ((?:[\w’'-]+ ?){1,4})|\b(?:which|what) ((?:[\w’'-]+ ?){1,4})", question, re.I)
+    if not m:
+        return ""
+    head = ""
+    for w in (m.group(1) or m.group(2)).lower().split():
+        if w in _AUX or w.endswith("ed"):
+            break
+        head = w
+    return head
+
+
+def _names_focus(sentence: str, span: tuple[int, int], focus: str) -> bool:
+    """Whether the candidate ``span`` carries the asked-for noun after its first word ("Quasi-Zenith
+    Satellite System" for "which satellite system") or is directly followed by it ("eighty
+    countries" for "how many countries", "108,442 English questions" for "how many questions")."""
+    if not focus:
+        return False
+    inside = [w.lower() for w in _WORD.findall(sentence[span[0]:span[1]])]
+    after = [w.lower() for w in _WORD.findall(sentence[span[1]:span[1] + 40])][:2]
+    return focus.rstrip("s") in {w.rstrip("s") for w in inside[1:] + after}
+
+
+@lru_cache(maxsize=1)
+def _places() -> frozenset[str]:
+    """Lowercase names of the world's countries and their subdivisions (pycountry's ISO 3166 data);
+    empty when pycountry is not installed."""
+    try:
+        import pycountry
+    except ImportError:
+        return frozenset()
+    names = {getattr(c, a).lower() for c in pycountry.countries for a in ("name", "common_name", "official_name")
+             if getattr(c, a, None)}
+    return frozenset(names | {s.name.lower() for s in pycountry.subdivisions})
+
+
+def _known_place(text: str) -> bool:
+    """Whether ``text`` is (a list of) countries or subdivisions ("Germany and France", "Aceh Province")."""
+    parts = [p for p in re.split(r",\s(?:and\s)?|\sand\s", text) if p]
+    places = _places()
+    return bool(parts) and all(re.sub(r"\s(?:province|state|region)$", "", p.lower()) in places for p in parts)
+
+
 def has_short_answer(question: str, sentence: str, kind: str | None) -> bool:
     """Whether ``sentence`` holds any candidate of type ``kind`` (what ``short_answer`` would find)."""
     return bool(candidates(question, sentence, kind, first=True))
@@ -179,4 +262,13 @@ def short_answer(question: str, sentence: str, kind: str | None) -> tuple[int, i
     def distance(span: tuple[int, int]) -> int:
         return min(min(abs(a - span[0]), abs(a - span[1])) for a in anchors)
 
-    return min(found, key=lambda s: (distance(s), s[0]))
+    def anchored(span: tuple[int, int]) -> int:
+        """How many of the question's words the candidate's own sentence holds."""
+        lo = max((m.end() for m in _SENTENCE_END.finditer(sentence, 0, span[0])), default=0)
+        end = _SENTENCE_END.search(sentence, span[1])
+        return len(_words(sentence[lo:end.start() if end else len(sentence)]) & q_words)
+
+    focus = _focus(question)
+    return min(found, key=lambda s: (not _names_focus(sentence, s, focus),
+                                     kind == "place" and not _known_place(sentence[s[0]:s[1]]),
+                                     -anchored(s), distance(s), s[0]))
