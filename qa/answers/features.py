@@ -8,7 +8,7 @@ them into probabilities are fit on the tuning questions (``qa fit-answers``, ans
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
@@ -76,6 +76,10 @@ class QueryTerms:
 
     weights: dict[str, float]
     rarest: tuple[str, ...]
+    terms: frozenset[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "terms", frozenset(self.weights))
 
     @classmethod
     def of(cls, weights: dict[str, float], n_rare: int = 2) -> "QueryTerms":
@@ -105,18 +109,22 @@ def _overlaps(spans, start: int, end: int) -> bool:
 
 @dataclass(frozen=True)
 class Passage:
-    """What every candidate of one retrieved passage shares: its sentences (offsets, tokens, cosine
-    with the question, whether each holds an answer of the wanted type) and passage-level values."""
+    """What every candidate of one retrieved passage shares: its sentences (offsets, tokens and
+    their set, word counts, cosine with the question, whether each holds an answer of the wanted
+    type) and passage-level values (the captions and footnotes that fall inside it)."""
 
     doc: Document
     hit: Hit
     rank: int
     sentences: list[tuple[int, int]]
     tokens: list[list[str]]
+    token_sets: list[set[str]]
+    words: list[int]
     sims: list[float]
     typed: list[bool]
     passage_sim: float
     context: float
+    captions: tuple
     footnotes: tuple
 
 
@@ -125,11 +133,12 @@ def run_features(kind: str | None, terms: QueryTerms, p: Passage, i: int, j: int
 
     A pair holds an answer of the wanted type when either of its sentences does."""
     a, end = p.sentences[i][0], p.sentences[j][1]
-    run_tokens = p.tokens[i] + p.tokens[j] if j > i else p.tokens[i]
-    run_terms = set(run_tokens)
-    words = len(p.doc.text[a:end].split())
+    if j > i:
+        run_tokens, run_terms = p.tokens[i] + p.tokens[j], p.token_sets[i] | p.token_sets[j]
+        words, sims = p.words[i] + p.words[j], (p.sims[i], p.sims[j])
+    else:
+        run_tokens, run_terms, words, sims = p.tokens[i], p.token_sets[i], p.words[i], (p.sims[i],)
     found = kind is not None and (p.typed[i] or p.typed[j])
-    sims = p.sims[i:j + 1]
     hit = p.hit
     return (
         max(sims), sum(sims) / len(sims), p.passage_sim,
@@ -137,8 +146,8 @@ def run_features(kind: str | None, terms: QueryTerms, p: Passage, i: int, j: int
         float(found), float(kind is not None and not found),
         1.0 / (1 + p.rank), 1.0 / hit.bm25_rank if hit.bm25_rank else 0.0,
         1.0 / hit.dense_rank if hit.dense_rank else 0.0,
-        float(words < 6), float(p.doc.in_caption(a, end)), float(_overlaps(p.footnotes, a, end)),
-        math.log1p(words), float(words > 60), float(j > i), echo(set(terms.weights), run_tokens),
+        float(words < 6), float(_overlaps(p.captions, a, end)), float(_overlaps(p.footnotes, a, end)),
+        math.log1p(words), float(words > 60), float(j > i), echo(terms.terms, run_tokens),
     )
 
 
@@ -158,13 +167,15 @@ def passage_of(question: str, kind: str | None, terms: QueryTerms, doc: Document
     sentences = list(hit.chunk.sentences)
     texts = [doc.text[a:b] for a, b in sentences]
     tokens = [list(_sentence_tokens(t)) for t in texts]
+    token_sets = [set(t) for t in tokens]
     lo, hi = hit.chunk.start, hit.chunk.end
     return Passage(
-        doc=doc, hit=hit, rank=rank, sentences=sentences, tokens=tokens,
-        sims=[float(x) for x in vectors @ qvec],
+        doc=doc, hit=hit, rank=rank, sentences=sentences, tokens=tokens, token_sets=token_sets,
+        words=[len(t.split()) for t in texts], sims=[float(x) for x in vectors @ qvec],
         typed=[kind is not None and has_short_answer(question, t, kind) for t in texts],
         passage_sim=float(passage_vector @ qvec),
-        context=coverage(terms.weights, {t for ts in tokens for t in ts}),
+        context=coverage(terms.weights, set().union(*token_sets)),
+        captions=tuple(c for c in doc.captions if c.start < hi and lo < c.end),
         footnotes=tuple(f for f in doc.footnotes if f.start < hi and lo < f.end))
 
 

@@ -79,6 +79,8 @@ _NOT_PERSON = {"agency", "office", "department", "ministry", "council", "committ
                "parliament", "congress", "senate", "bank", "budget", "law", "declaration", "convention",
                "agreement", "accords", "guidelines", "principles", "directive", "resolution", "service", "services"}
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[A-Z•-])|\n+")
+_POSSESSIVE = re.compile(r"'s$")
+_GLUED_MARKER = re.compile(r"[a-z]+\.\d+")
 _YEAR = re.compile(r"(?:1[5-9]|20)\d\d")
 _SYMBOL = re.compile(r"\b[A-Z]+(?:\.\d+)?(?:/[A-Z0-9.]+)+|\b\d+/\d+(?:/\d+)?\b")
 _PAGE = re.compile(r"\b(?:pp?\.|pages?|sections?|§|chapters?|fig\.|figures?|tables?|articles?|paragraphs?)\s?\d+(?:\.\d+)*"
@@ -97,7 +99,7 @@ def wanted_type(question: str) -> str | None:
 
 def _words(text: str) -> set[str]:
     """Lowercase words of ``text``, a possessive's "'s" dropped ("Singapore’s" -> "singapore")."""
-    return {re.sub(r"'s$", "", w.lower().replace("’", "'")).strip("'") for w in _WORD.findall(text)}
+    return {_POSSESSIVE.sub("", w.lower().replace("’", "'")).strip("'") for w in _WORD.findall(text)}
 
 
 @lru_cache(maxsize=1024)
@@ -139,7 +141,7 @@ def candidates(question: str, sentence: str, kind: str | None, first: bool = Fal
         span = definition_span(question, sentence)
         return [span] if span else []
     q_words = _question_words(question)
-    blocked = _blocked(sentence)
+    blocked = None  # found only when a candidate needs the check
     found = []
     for k in _FALLBACK[kind]:
         for m in _COMPILED[k].finditer(sentence):
@@ -164,12 +166,14 @@ def candidates(question: str, sentence: str, kind: str | None, first: bool = Fal
                 continue
             if k == "person" and any(w.lower().strip("’'s") in _NOT_PERSON for w in text.split()):
                 continue   # "National Space Council" is no one's name
-            if k == "term" and re.fullmatch(r"[a-z]+\.\d+", text):
+            if k == "term" and _GLUED_MARKER.fullmatch(text):
                 continue   # a word with its footnote marker glued on ("obstacle.117")
             if k == "count" and _YEAR.fullmatch(text):
                 continue   # a bare year counts nothing
-            if k != "term" and any(a <= start < b or a < end <= b for a, b in blocked):
-                continue
+            if k != "term":
+                blocked = _blocked(sentence) if blocked is None else blocked
+                if any(a <= start < b or a < end <= b for a, b in blocked):
+                    continue
             found.append((start, end))
             if first:
                 return found
