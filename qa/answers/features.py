@@ -77,9 +77,28 @@ class QueryTerms:
     weights: dict[str, float]
     rarest: tuple[str, ...]
     terms: frozenset[str] = field(init=False)
+    bits: dict[str, int] = field(init=False, repr=False, compare=False)
+    _by_mask: dict[int, tuple[float, float]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "terms", frozenset(self.weights))
+        object.__setattr__(self, "bits", {t: 1 << n for n, t in enumerate(self.weights)})
+        object.__setattr__(self, "_by_mask", {})
+
+    def mask(self, tokens) -> int:
+        """The question terms among ``tokens`` as a bit mask (bit n: the n-th term of ``weights``)."""
+        out = 0
+        for t in tokens:
+            out |= self.bits.get(t, 0)
+        return out
+
+    def covered(self, mask: int) -> tuple[float, float]:
+        """(coverage, rare share) of the terms in ``mask``: what ``coverage`` and ``share`` give
+        for a set holding those terms, the same sums in the same order."""
+        if mask not in self._by_mask:
+            present = {t for t, b in self.bits.items() if mask & b}
+            self._by_mask[mask] = (coverage(self.weights, present), share(self.rarest, present))
+        return self._by_mask[mask]
 
     @classmethod
     def of(cls, weights: dict[str, float], n_rare: int = 2) -> "QueryTerms":
@@ -117,8 +136,9 @@ class Passage:
     hit: Hit
     rank: int
     sentences: list[tuple[int, int]]
-    tokens: list[list[str]]
-    token_sets: list[set[str]]
+    masks: list[int]
+    echoes: list[int]
+    lengths: list[int]
     words: list[int]
     sims: list[float]
     typed: list[bool]
@@ -134,20 +154,20 @@ def run_features(kind: str | None, terms: QueryTerms, p: Passage, i: int, j: int
     A pair holds an answer of the wanted type when either of its sentences does."""
     a, end = p.sentences[i][0], p.sentences[j][1]
     if j > i:
-        run_tokens, run_terms = p.tokens[i] + p.tokens[j], p.token_sets[i] | p.token_sets[j]
-        words, sims = p.words[i] + p.words[j], (p.sims[i], p.sims[j])
+        mask, words, sims = p.masks[i] | p.masks[j], p.words[i] + p.words[j], (p.sims[i], p.sims[j])
+        echoes, length = p.echoes[i] + p.echoes[j], p.lengths[i] + p.lengths[j]
     else:
-        run_tokens, run_terms, words, sims = p.tokens[i], p.token_sets[i], p.words[i], (p.sims[i],)
+        mask, words, sims, echoes, length = p.masks[i], p.words[i], (p.sims[i],), p.echoes[i], p.lengths[i]
     found = kind is not None and (p.typed[i] or p.typed[j])
     hit = p.hit
+    covered, rare = terms.covered(mask)
     return (
-        max(sims), sum(sims) / len(sims), p.passage_sim,
-        coverage(terms.weights, run_terms), share(terms.rarest, run_terms), p.context,
+        max(sims), sum(sims) / len(sims), p.passage_sim, covered, rare, p.context,
         float(found), float(kind is not None and not found),
         1.0 / (1 + p.rank), 1.0 / hit.bm25_rank if hit.bm25_rank else 0.0,
         1.0 / hit.dense_rank if hit.dense_rank else 0.0,
         float(words < 6), float(_overlaps(p.captions, a, end)), float(_overlaps(p.footnotes, a, end)),
-        math.log1p(words), float(words > 60), float(j > i), echo(terms.terms, run_tokens),
+        math.log1p(words), float(words > 60), float(j > i), echoes / length if length else 1.0,
     )
 
 
@@ -166,15 +186,18 @@ def passage_of(question: str, kind: str | None, terms: QueryTerms, doc: Document
     """The shared values of one passage's candidates (see Passage)."""
     sentences = list(hit.chunk.sentences)
     texts = [doc.text[a:b] for a, b in sentences]
-    tokens = [list(_sentence_tokens(t)) for t in texts]
-    token_sets = [set(t) for t in tokens]
+    tokens = [_sentence_tokens(t) for t in texts]
+    masks = [terms.mask(t) for t in tokens]
     lo, hi = hit.chunk.start, hit.chunk.end
+    context = 0
+    for m in masks:
+        context |= m
     return Passage(
-        doc=doc, hit=hit, rank=rank, sentences=sentences, tokens=tokens, token_sets=token_sets,
+        doc=doc, hit=hit, rank=rank, sentences=sentences, masks=masks,
+        echoes=[sum(t in terms.terms for t in ts) for ts in tokens], lengths=[len(ts) for ts in tokens],
         words=[len(t.split()) for t in texts], sims=[float(x) for x in vectors @ qvec],
         typed=[kind is not None and has_short_answer(question, t, kind) for t in texts],
-        passage_sim=float(passage_vector @ qvec),
-        context=coverage(terms.weights, set().union(*token_sets)),
+        passage_sim=float(passage_vector @ qvec), context=terms.covered(context)[0],
         captions=tuple(c for c in doc.captions if c.start < hi and lo < c.end),
         footnotes=tuple(f for f in doc.footnotes if f.start < hi and lo < f.end))
 

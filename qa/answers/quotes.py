@@ -76,13 +76,15 @@ class QuoteFinder:
         needle = fold(clean_quote(quote)).text
         found: list[Match] = []
         for chunk in chunks:
+            if "\xad" not in chunk.text and not _shares_words(needle, chunk.text.lower()):
+                continue  # checked on the raw text first: most passages end here, unfolded
             region = fold(chunk.text)
             pos = region.text.find(needle)
             if pos >= 0:
                 a, b = region.span(pos, pos + len(needle))
                 found.append(self._match(chunk.doc_id, chunk.start + a, chunk.start + b, 1.0, True))
                 continue
-            if not _may_reach(needle, region.text, threshold):
+            if not _shares_words(needle, region.text) or not _may_reach(needle, region.text, threshold):
                 continue
             rough = fuzz.partial_ratio_alignment(needle, region.text, score_cutoff=threshold * 100)
             if rough is not None and rough.score >= threshold * 100:
@@ -151,6 +153,15 @@ def _bare(word: str) -> str:
 
 def _words(folded: str) -> list[tuple[int, int, str]]:
     return [(m.start(), m.end(), _bare(m.group())) for m in re.finditer(r"\S+", folded)]
+
+
+def _shares_words(needle: str, text: str, share: float = 0.7) -> bool:
+    """Whether ``text`` holds at least ``share`` of the needle's plain words (letters and digits
+    only, four or more: the same in raw lower-cased and in folded text) (a
+    quote that is 90% alike elsewhere keeps nearly all of its words; a word cut in two by a PDF,
+    "op erational", is among the few it may lose). A few microseconds, before the alignment."""
+    words = {w for w in needle.split() if len(w) >= 4 and w.isalnum()}
+    return not words or sum(w in text for w in words) >= share * len(words)
 
 
 def _may_reach(needle: str, text: str, threshold: float) -> bool:
