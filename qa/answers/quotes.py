@@ -76,8 +76,6 @@ class QuoteFinder:
         needle = fold(clean_quote(quote)).text
         found: list[Match] = []
         for chunk in chunks:
-            if "\xad" not in chunk.text and not _shares_words(needle, chunk.text.lower()):
-                continue  # checked on the raw text first: most passages end here, unfolded
             region = fold(chunk.text)
             pos = region.text.find(needle)
             if pos >= 0:
@@ -157,7 +155,7 @@ def _words(folded: str) -> list[tuple[int, int, str]]:
 
 def _shares_words(needle: str, text: str, share: float = 0.7) -> bool:
     """Whether ``text`` holds at least ``share`` of the needle's plain words (letters and digits
-    only, four or more: the same in raw lower-cased and in folded text) (a
+    only, four or more) (a
     quote that is 90% alike elsewhere keeps nearly all of its words; a word cut in two by a PDF,
     "op erational", is among the few it may lose). A few microseconds, before the alignment."""
     words = {w for w in needle.split() if len(w) >= 4 and w.isalnum()}
