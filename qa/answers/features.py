@@ -176,11 +176,6 @@ def _sentence_tokens(text: str) -> tuple[str, ...]:
     return tuple(tokenize(text))
 
 
-@lru_cache(maxsize=20_000)
-def _passage_terms(text: str) -> frozenset[str]:
-    return frozenset(tokenize(text))
-
-
 def passage_of(question: str, kind: str | None, terms: QueryTerms, doc: Document, hit: Hit, rank: int,
                vectors: np.ndarray, passage_vector: np.ndarray, qvec: np.ndarray) -> Passage:
     """The shared values of one passage's candidates (see Passage)."""
@@ -235,8 +230,10 @@ def question_constants(question: str, terms: QueryTerms, hits: list[Hit], passag
                        qvec: np.ndarray) -> tuple[float, float, float]:
     """(rare_top, type_wanted, topic): what the question's features owe to the passages alone."""
     seen: set[str] = set()
-    for h in hits:
-        seen |= _passage_terms(h.chunk.text)
+    for h in hits:  # the passages' sentences, tokenized once for their candidates too
+        c = h.chunk
+        for a, b in c.sentences or ((c.start, c.end),):
+            seen.update(_sentence_tokens(c.text[a - c.start:b - c.start]))
     topic = float(np.max(passage_vectors @ qvec)) if len(passage_vectors) else 0.0
     return share(terms.rarest, seen), float(wanted_type(question) is not None), topic
 
