@@ -83,5 +83,6 @@ def test_question_features_by_hand():
     q = dict(zip(QUESTION_FEATURES, question_features(0, np.array([2.0, 1.5, 0.5]), cands, constants)))
     assert q["best_logit"] == 2.0 and q["margin"] == pytest.approx(1.5)   # over the other passage's best
     assert (q["typed_logit"], q["type_absent"], q["off_topic"]) == (2.0, 0.0, 0.0)   # typed, on topic
+    assert (q["best_dense"], q["typed_rare"]) == (0.0, 0.5)   # the typed candidate holds one rare term of two
     assert (q["coverage"], q["rare"], q["rare_top"], q["type_wanted"], q["type_found"], q["topic"]) == \
         pytest.approx((0.4, 0.5, 0.5, 1.0, 1.0, 0.8))

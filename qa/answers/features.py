@@ -55,6 +55,9 @@ QUESTION_FEATURES = (
                       # none does; the best logit when no type is wanted)
     "type_absent",    # the question wants a type and no candidate of the pool holds one
     "off_topic",      # how far the best passage cosine falls below TOPIC_FLOOR (0 above it)
+    "best_dense",     # the highest sentence cosine with the question among the candidates
+    "typed_rare",     # the best rare-term share among candidates holding the wanted type (among
+                      # all candidates when no type is wanted; 0 when none holds it)
 )
 TOPIC_FLOOR = 0.35  # the lowest best-passage cosine of an answerable home tuning question (issue 9)
 
@@ -247,9 +250,11 @@ def question_features(chosen: int, logits: np.ndarray, cands: list[Candidate],
     rare_top, type_wanted, topic = constants
     typed = [float(g) for c, g in zip(cands, logits) if c.features[idx("type_found")]]
     typed_logit = (max(typed) if typed else float(min(logits))) if type_wanted else float(logits[chosen])
+    rare = idx("rare")
+    typed_rare = max((c.features[rare] for c in cands if c.features[idx("type_found")] or not type_wanted), default=0.0)
     return (
         float(logits[chosen]), float(logits[chosen]) - max(others) if others else 5.0,
         best.features[idx("coverage")], best.features[idx("rare")], rare_top,
         type_wanted, best.features[idx("type_found")], topic, typed_logit, float(bool(type_wanted and not typed)),
-        max(0.0, TOPIC_FLOOR - topic),
+        max(0.0, TOPIC_FLOOR - topic), max(c.features[idx("dense")] for c in cands), typed_rare,
     )
