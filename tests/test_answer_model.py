@@ -77,10 +77,6 @@ def test_clear_question_is_answered_with_its_sentence_and_short_answer(tiny):
     assert ans.confidence >= AnswerSettings().abstain_threshold
 
 
-@pytest.mark.xfail(strict=True, reason="known limit: the fitted answerability model (out-of-fold AUC about 0.55 "
-                   "on the real near misses) gives this near miss 0.57, above the threshold 0.47 chosen on the "
-                   "tuning questions; its confidence (0.19) is low. A model that refuses it makes this XPASS: "
-                   "then drop the mark.")
 def test_near_miss_is_refused_and_still_shows_passages(tiny):
     """The corpus speaks of the European Space Agency but gives no budget of it for 2025."""
     retriever, finder = tiny
