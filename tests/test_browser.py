@@ -76,7 +76,7 @@ def site(tmp_path_factory):
 def server(site):
     port = free_port()
     env = dict(os.environ, QA_INDEX=str(site / "index"), QA_CORPUS=str(site / "corpus"),
-               QA_GOLD=str(site / "gold.jsonl"), HF_HUB_OFFLINE="1",
+               QA_GOLD=str(site / "gold.jsonl"), HF_HUB_OFFLINE="1", QA_WARMUP_DELAY="3",
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
                              "--server.address", "127.0.0.1", "--server.headless", "true",

@@ -8,7 +8,9 @@ model and the first answer take seconds, and only an answer waits for them.
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 from pathlib import Path
 
 import streamlit as st
@@ -48,6 +50,9 @@ class Warmup:
         try:
             self.index = Index.open(self.path, backend=self.choice)
             self._opened.set()
+            # QA_WARMUP_DELAY (seconds) holds the model's loading back, so that a test can see the
+            # page while it loads however fast the machine is; unset in use
+            time.sleep(max(0.0, float(os.environ.get("QA_WARMUP_DELAY") or 0)))
             with self.lock:
                 self.index.ask(WARM_UP_QUESTION)
         except BaseException as exc:  # handed to the page, which shows or raises it (see _result)
