@@ -51,6 +51,27 @@ def test_quoted_sentence_is_found_in_the_framework_and_the_article(real_index):
     assert not article.exact and article.similarity >= 0.85
 
 
+def test_answer_citations_find_the_article_quoting_the_framework(real_index):
+    """The answer's own lookup (retrieved passages only, behind the word check) still finds the
+    article that quotes the framework with a changed ending."""
+    retriever, finder = real_index
+    hits = retriever.search(FRAMEWORK_SENTENCE)
+    docs = {m.doc_id for m in finder.find_in_chunks(FRAMEWORK_SENTENCE, [h.chunk for h in hits], 0.9)}
+    assert {"strategic-framework", "breaking-defense-framework"} <= docs
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("the united states will lead space diplomacy with allies", True),          # every word
+    ("the united states will lead space policy with allies", True),            # 7 of its 8 long words
+    ("nothing of that here, only states and allies", False),
+])
+def test_word_check_before_alignment(text, expected):
+    from qa.answers.quotes import _shares_words
+
+    # long plain words of the needle: united, states, will, lead, space, diplomacy, with, allies (8)
+    assert _shares_words("the united states will lead space diplomacy with allies", text) is expected
+
+
 @pytest.mark.slow
 def test_exact_match_ignores_case_spacing_quotes_and_dashes(real_index):
     _, finder = real_index

@@ -153,7 +153,7 @@ def _words(folded: str) -> list[tuple[int, int, str]]:
     return [(m.start(), m.end(), _bare(m.group())) for m in re.finditer(r"\S+", folded)]
 
 
-def _shares_words(needle: str, text: str, share: float = 0.7) -> bool:
+def _shares_words(needle: str, text: str, share: float = 0.85) -> bool:
     """Whether ``text`` holds at least ``share`` of the needle's plain words (letters and digits
     only, four or more) (a
     quote that is 90% alike elsewhere keeps nearly all of its words; a word cut in two by a PDF,
