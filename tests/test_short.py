@@ -152,3 +152,10 @@ def test_chosen_short_answer(question, sentence, expected):
 def test_relative_who_does_not_ask_for_a_person():
     assert wanted_type("What is the name of the agency whose staff attended?") == "term"
     assert wanted_type("According to the report, who wrote it?") == "person"
+
+
+def test_place_names_come_from_pycountry():
+    from qa.answers.short import _known_place, load_places
+
+    assert load_places() > 5000   # about 425 country names and 4,900 subdivisions
+    assert _known_place("Germany and France") and _known_place("Aceh Province") and not _known_place("Space Florida")

@@ -240,6 +240,12 @@ def _places() -> frozenset[str]:
     return frozenset(names | {s.name.lower() for s in pycountry.subdivisions})
 
 
+def load_places() -> int:
+    """Load the place names now (a page's warm-up does, so the first place question does not pay
+    for it); how many there are."""
+    return len(_places())
+
+
 def _known_place(text: str) -> bool:
     """Whether ``text`` is (a list of) countries or subdivisions ("Germany and France", "Aceh Province")."""
     parts = [p for p in re.split(r",\s(?:and\s)?|\sand\s", text) if p]

@@ -55,6 +55,9 @@ class Warmup:
             time.sleep(max(0.0, float(os.environ.get("QA_WARMUP_DELAY") or 0)))
             with self.lock:
                 self.index.ask(WARM_UP_QUESTION)
+            from qa.answers.short import load_places
+
+            load_places()
         except BaseException as exc:  # handed to the page, which shows or raises it (see _result)
             self.error = exc
         finally:
