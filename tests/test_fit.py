@@ -61,3 +61,15 @@ def test_candidate_model_learns_which_feature_marks_the_answer():
     weights = dict(zip(CANDIDATE_FEATURES, model.weights))
     assert weights["coverage"] > 0 > weights["dense"]
     assert oof_hit([(r, r.candidates[0], None) for r in rows]) == 1.0
+
+
+def test_off_topic_needs_a_low_cosine_and_a_missing_rare_term():
+    from qa.answers.model import off_topic
+
+    assert off_topic(0.2, 0.5, 0.33) and off_topic(0.2, 0.0, 0.33)
+    assert not off_topic(0.2, 1.0, 0.33)     # "What is DARC?": low cosine, but its rare words are there
+    assert not off_topic(0.4, 0.0, 0.33)     # on topic by the cosine
+    a = row("a", True, [cand(True)])
+    # below the floor: refused when a rare term is missing (wrong for an answerable hit), kept when all are found
+    assert handled([(a, a.candidates[0], 0.9, 0.2, 0.5)], 0.5, 0.33) == 0.0
+    assert handled([(a, a.candidates[0], 0.9, 0.2, 1.0)], 0.5, 0.33) == 1.0

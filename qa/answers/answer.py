@@ -70,6 +70,7 @@ class Scored:
     confidence: float
     answerable: float
     topic: float
+    rare_top: float = 0.0
 
 
 def gather(retriever: Retriever, question: str, qvec: np.ndarray, hits: list[Hit]):
@@ -93,7 +94,7 @@ def score(cands: list[Candidate], constants, model: AnswerModel) -> Scored | Non
     confidence = float(model.question.probabilities(np.array([q]))[0])
     answerable = float(model.answerable.probabilities(np.array([q]))[0])
     return Scored(tuple(cands), tuple(float(g) for g in logits), chosen, confidence, answerable,
-                  q[QUESTION_FEATURES.index("topic")])
+                  q[QUESTION_FEATURES.index("topic")], q[QUESTION_FEATURES.index("rare_top")])
 
 
 def answer_question(
@@ -120,7 +121,8 @@ def answer_question(
     t = time.perf_counter()
     model = settings.model or load_model()
     scored = score(*gather(retriever, question, qvec, hits[: settings.passages]), model)
-    if scored is None or model.refuses(scored.answerable, scored.topic, settings.abstain_threshold):
+    if scored is None or model.refuses(scored.answerable, scored.topic, settings.abstain_threshold,
+                                                  scored.rare_top):
         timings["answer"] = (time.perf_counter() - t) * 1000
         timings["total"] = (time.perf_counter() - started) * 1000
         # a refusal's confidence is that of its closest quote, capped by the answerability: what

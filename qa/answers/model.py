@@ -69,6 +69,13 @@ class LinearModel:
                    tuple(map(float, row["mean"])), tuple(map(float, row["scale"])))
 
 
+def off_topic(topic: float, rare_top: float, floor: float) -> bool:
+    """A question off the corpus: its best passage cosine falls below ``floor`` and the passages
+    lack one of its two rarest terms (``rare_top`` < 1). A short question whose rare words the
+    passages do hold ("What is DARC?") is on topic however low its cosine."""
+    return topic < floor and rare_top < 1.0
+
+
 @dataclass(frozen=True)
 class AnswerModel:
     """The candidate scorer, the confidence and answerability models, the abstention threshold
@@ -81,10 +88,11 @@ class AnswerModel:
     passages: int
     topic_floor: float = 0.0
 
-    def refuses(self, answerable: float, topic: float, threshold: float | None = None) -> bool:
-        """Whether to abstain: no retrieved passage is on the question's topic (best cosine below
-        ``topic_floor``), or the answerability is below the threshold (``threshold`` overrides it)."""
-        return topic < self.topic_floor or answerable < (self.threshold if threshold is None else threshold)
+    def refuses(self, answerable: float, topic: float, threshold: float | None = None, rare_top: float = 0.0) -> bool:
+        """Whether to abstain: no retrieved passage is on the question's topic (see ``off_topic``),
+        or the answerability is below the threshold (``threshold`` overrides it)."""
+        return (off_topic(topic, rare_top, self.topic_floor)
+                or answerable < (self.threshold if threshold is None else threshold))
 
     def to_json(self, about: dict | None = None) -> dict:
         return {"about": about or {}, "passages": self.passages, "threshold": round(self.threshold, 6),

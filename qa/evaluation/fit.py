@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from qa.answers.features import CANDIDATE_FEATURES, QUESTION_FEATURES
-from qa.answers.model import AnswerModel, LinearModel
+from qa.answers.model import AnswerModel, LinearModel, off_topic
 from qa.answers.short import short_answer, wanted_type
 from qa.evaluation.answer_data import POOLS, QuestionRow
 from qa.evaluation.fit_report import Outcome, chosen_and_features, figures, outcome, pool
@@ -110,11 +110,11 @@ def out_of_fold_probabilities(choices, l2: float, target=hit_target) -> list[flo
 
 def handled(decisions, threshold: float, floor: float = 0.0) -> float:
     """Mean over gold sets of the share of questions handled right when those whose answerability
-    is below ``threshold`` or whose topic is below ``floor`` are refused; ``decisions`` holds
-    (row, chosen, answerability, topic)."""
+    is below ``threshold`` or who are off topic by ``floor`` (qa.answers.model.off_topic) are refused;
+    ``decisions`` holds (row, chosen, answerability, topic, rare_top); rare_top may be left out (0)."""
     per_set: dict[str, list[float]] = {}
-    for r, c, p, topic in decisions:
-        answered = p >= threshold and topic >= floor
+    for r, c, p, topic, *rare_top in decisions:
+        answered = p >= threshold and not off_topic(topic, rare_top[0] if rare_top else 0.0, floor)
         right = (answered and r.answerable and c is not None and c.hit) or (not answered and not r.answerable)
         per_set.setdefault(r.gold_set, []).append(float(right))
     return _per_set_mean(per_set)
@@ -146,13 +146,14 @@ def fit_answer_model(rows: list[QuestionRow], pools=POOLS, l2s=L2S) -> tuple[Ans
     q_l2 = 1.0
     confidence = out_of_fold_probabilities(choices, q_l2)
     answerability = out_of_fold_probabilities(choices, q_l2, answerable_target)
-    decisions = [(r, c, p, r.constants[passages][2]) for (r, c, _), p in zip(choices, answerability)]
+    decisions = [(r, c, p, r.constants[passages][2], r.constants[passages][0])
+                 for (r, c, _), p in zip(choices, answerability)]
     floor = choose_floor(decisions)
     threshold = choose_threshold(decisions, floor)
     model = AnswerModel(fit_candidate(tune, passages, l2), fit_question(choices, q_l2),
                         fit_question(choices, q_l2, answerable_target), threshold, passages, floor)
-    oof = [_oof_outcome(r, c, conf, ans >= threshold and topic >= floor)
-           for (r, c, ans, topic), conf in zip(decisions, confidence)]
+    oof = [_oof_outcome(r, c, conf, ans >= threshold and not off_topic(topic, rare_top, floor))
+           for (r, c, ans, topic, rare_top), conf in zip(decisions, confidence)]
     about = {"fit_on": "tuning splits of the home and real gold sets", "questions": len(tune),
              "passages": passages, "candidate_l2": l2, "question_l2": q_l2, "threshold": threshold,
              "oof_candidate_hit": round(best_hit, 4),

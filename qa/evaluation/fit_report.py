@@ -72,7 +72,8 @@ def outcome(row: QuestionRow, model: AnswerModel, threshold: float | None = None
         return Outcome(row, None, 0.0, False, "")
     confidence = float(model.question.probabilities(np.array([q]))[0])
     answerable = float(model.answerable.probabilities(np.array([q]))[0])
-    answered = not model.refuses(answerable, row.constants[model.passages][2], threshold)
+    answered = not model.refuses(answerable, row.constants[model.passages][2], threshold,
+                                 row.constants[model.passages][0])
     span = short_answer(row.question, chosen.text, wanted_type(row.question)) if answered else None
     return Outcome(row, chosen, confidence, answered, chosen.text[span[0]:span[1]] if span else "")
 
