@@ -24,8 +24,8 @@ def row(qid: str, answerable: bool, cands=(), gold_set: str = "real", **kw) -> Q
 def test_handled_counts_hits_answered_and_unanswerables_refused_per_set_mean():
     a, b, u = row("a", True, [cand(True)]), row("b", True, [cand(False)]), row("u", False, [cand(False)])
     h = row("h", True, [cand(True)], gold_set="home")
-    decisions = [(a, a.candidates[0], 0.9, 0.5), (b, b.candidates[0], 0.4, 0.5), (u, u.candidates[0], 0.3, 0.1),
-                 (h, h.candidates[0], 0.9, 0.5)]
+    decisions = [(a, a.candidates[0], 0.9, 0.5, 0.0), (b, b.candidates[0], 0.4, 0.5, 0.0),
+                 (u, u.candidates[0], 0.3, 0.1, 0.0), (h, h.candidates[0], 0.9, 0.5, 0.0)]
     # threshold 0.25: a right, b wrong (answered, miss), u wrong (answered): real 1/3; home 1/1
     assert handled(decisions, 0.25) == pytest.approx((1 / 3 + 1) / 2)
     # threshold 0.25 with floor 0.2: u refused by the floor: real 2/3

@@ -74,6 +74,7 @@ class QuoteFinder:
         """Places of ``quote`` inside the given passages only (exact, or at least ``threshold``
         similar by rapidfuzz's alignment): a cost that does not grow with the corpus."""
         needle = fold(clean_quote(quote)).text
+        words = long_words(needle)
         found: list[Match] = []
         for chunk in chunks:
             region = fold(chunk.text)
@@ -82,7 +83,7 @@ class QuoteFinder:
                 a, b = region.span(pos, pos + len(needle))
                 found.append(self._match(chunk.doc_id, chunk.start + a, chunk.start + b, 1.0, True))
                 continue
-            if not _shares_words(needle, region.text) or not _may_reach(needle, region.text, threshold):
+            if not _shares_words(words, region.text) or not _may_reach(needle, region.text, threshold):
                 continue
             rough = fuzz.partial_ratio_alignment(needle, region.text, score_cutoff=threshold * 100)
             if rough is not None and rough.score >= threshold * 100:
@@ -153,12 +154,16 @@ def _words(folded: str) -> list[tuple[int, int, str]]:
     return [(m.start(), m.end(), _bare(m.group())) for m in re.finditer(r"\S+", folded)]
 
 
-def _shares_words(needle: str, text: str, share: float = 0.85) -> bool:
+def long_words(needle: str) -> frozenset[str]:
+    """The needle's plain words (letters and digits only) of four characters or more."""
+    return frozenset(w for w in needle.split() if len(w) >= 4 and w.isalnum())
+
+
+def _shares_words(words: frozenset[str], text: str, share: float = 0.85) -> bool:
     """Whether ``text`` holds at least ``share`` of the needle's plain words (letters and digits
     only, four or more) (a
     quote that is 90% alike elsewhere keeps nearly all of its words; a word cut in two by a PDF,
     "op erational", is among the few it may lose). A few microseconds, before the alignment."""
-    words = {w for w in needle.split() if len(w) >= 4 and w.isalnum()}
     return not words or sum(w in text for w in words) >= share * len(words)
 
 

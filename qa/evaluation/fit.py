@@ -111,10 +111,10 @@ def out_of_fold_probabilities(choices, l2: float, target=hit_target) -> list[flo
 def handled(decisions, threshold: float, floor: float = 0.0) -> float:
     """Mean over gold sets of the share of questions handled right when those whose answerability
     is below ``threshold`` or who are off topic by ``floor`` (qa.answers.model.off_topic) are refused;
-    ``decisions`` holds (row, chosen, answerability, topic, rare_top); rare_top may be left out (0)."""
+    ``decisions`` holds (row, chosen, answerability, topic, rare_top)."""
     per_set: dict[str, list[float]] = {}
-    for r, c, p, topic, *rare_top in decisions:
-        answered = p >= threshold and not off_topic(topic, rare_top[0] if rare_top else 0.0, floor)
+    for r, c, p, topic, rare_top in decisions:
+        answered = p >= threshold and not off_topic(topic, rare_top, floor)
         right = (answered and r.answerable and c is not None and c.hit) or (not answered and not r.answerable)
         per_set.setdefault(r.gold_set, []).append(float(right))
     return _per_set_mean(per_set)

@@ -6,6 +6,7 @@ import hashlib
 import json
 import time
 from dataclasses import asdict, dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -64,6 +65,7 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
     return sorted(p for p in corpus_dir.iterdir() if p.is_file() and (not p.name.startswith(".") or p.name == ".qaignore"))
 
 
+@lru_cache(maxsize=1)
 def ingestion_code_digest() -> str:
     """A hash of the code that turns files into text of record, passages and BM25 terms (the
     modules of qa.ingestion and the tokenizer): an index made by other cleaning rules is stale."""
