@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from qa.answers.short import candidates, definition_span, has_short_answer, short_answer, wanted_type
 
@@ -159,3 +161,29 @@ def test_place_names_come_from_pycountry():
 
     assert load_places() > 5000   # about 425 country names and 4,900 subdivisions
     assert _known_place("Germany and France") and _known_place("Aceh Province") and not _known_place("Space Florida")
+
+
+# Matching from the positions where a match can begin (patterns.matches) must find exactly what
+# finditer finds: sentences built from the words the patterns are made of, in any case.
+_PIECES = ["more than", "Less Than", "FEWER THAN", "over", "moreover", "under", "about", "around", "nearly", "almost",
+           "some", "someone", "only", "up to", "at least", "Approximately", "roughly", "between", "and", "to", "-",
+           "one", "Two", "three-quarters", "four", "five", "twenty-five", "Thirteen", "fifteen", "sixteen", "often",
+           "hundreds", "thousand", "million", "dozens", "several", "half", "a third", "a quarter", "one-third",
+           "per cent", "percent", "%", "US$", "$", "€", "£", "¥", "euros", "dollars", "bn", "m", "billion", "5",
+           "12", "3.5", "1,200", "2023", "p.", "pp.", "Page", "sections", "§", "Chapter", "fig.", "Figures",
+           "table", "Articles", "paragraph", "countries", "of", "the", "States", "İstanbul", "A/CONF.164/37", ",", "."]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), min_size=1, max_size=14), st.sampled_from(["", " ", "\n"]))
+@example(["moreover", "5", "states"], " ")
+@example(["of", "between", "5", "and", "12", "countries"], " ")
+@example(["Approximately", "between", "5", "and", "10", "countries"], " ")
+@example(["see", "pp.", "3", "-", "4"], " ")
+def test_matching_from_possible_starts_finds_what_finditer_finds(words, sep):
+    from qa.answers.patterns import COMPILED, PAGE, STARTS, matches
+
+    sentence = (sep or " ").join(words)
+    for kind in STARTS:
+        pattern = PAGE if kind == "page" else COMPILED[kind]
+        assert [m.span() for m in matches(pattern, kind, sentence)] == [m.span() for m in pattern.finditer(sentence)], kind

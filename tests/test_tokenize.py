@@ -117,3 +117,17 @@ def test_text_with_a_letter_or_digit_always_yields_terms(text):
 
 def test_letter_that_nfkc_turns_into_a_combining_mark_still_yields_a_term():
     assert tokenize("\u037a") != []
+
+
+def test_cached_terms_of_a_raw_token_are_those_of_a_fresh_tokenizer():
+    """tokenize keeps each raw token's terms: a second call (from the cache) equals the first, and
+    both equal what the terms of the token alone are."""
+    from qa.retrieval import tokenize as module
+
+    text = "The U.S. spent $469 billion on space-based ASAT's and SPD-5, the and of."
+    first = tokenize(text)
+    assert "the" in module._TERMS_OF and module._TERMS_OF["the"] is None
+    assert tokenize(text) == first
+    module._TERMS_OF.clear()
+    assert tokenize(text) == first == ["u.s", "spent", "$469", "469", "billion", "space-based", "space", "base",
+                                       "asat's", "asat", "spd-5", "spd", "5"]

@@ -77,13 +77,15 @@ class QuoteFinder:
         words = long_words(needle)
         found: list[Match] = []
         for chunk in chunks:
+            if words and not _shares_words(words, chunk.text.lower().replace("\u00ad", "")):
+                continue  # the same test as below on the folded text, without folding it
             region = fold(chunk.text)
             pos = region.text.find(needle)
             if pos >= 0:
                 a, b = region.span(pos, pos + len(needle))
                 found.append(self._match(chunk.doc_id, chunk.start + a, chunk.start + b, 1.0, True))
                 continue
-            if not _shares_words(words, region.text) or not _may_reach(needle, region.text, threshold):
+            if not _may_reach(needle, region.text, threshold):
                 continue
             rough = fuzz.partial_ratio_alignment(needle, region.text, score_cutoff=threshold * 100)
             if rough is not None and rough.score >= threshold * 100:

@@ -1,8 +1,8 @@
 """Short answers: what kind of answer a question wants, and where in a sentence it stands.
 
-Patterns, not a trained entity recogniser: spaCy installs from the registry, but its English
+Patterns (qa.answers.patterns), not a trained entity recogniser: spaCy installs from the registry, but its English
 models are not published there (only unofficial re-uploads by third parties), so the types are
-found with the regular expressions below, and places are checked against pycountry's ISO 3166
+found with regular expressions, and places are checked against pycountry's ISO 3166
 names of countries and their subdivisions. A candidate is never made of the question's own words
 (nor an acronym of them), never a number taken from inside a document symbol (A/CONF.164/37,
 A/68/189) or a reference to a page, section, table or figure (p. 12, Section 4.6), never a bare
@@ -18,34 +18,11 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from qa.answers.patterns import COMPILED, matches, no_number_spans
 from qa.retrieval.tokenize import STOP_WORDS
 
 TYPES = ("percentage", "amount", "date", "count", "person", "organisation", "place", "term", "definition")
 
-_MONTH = (r"(?:Jan(?:uary|\.)?|Feb(?:ruary|\.)?|Mar(?:ch|\.)?|Apr(?:il|\.)?|May|June?|July?|Aug(?:ust|\.)?"
-          r"|Sept?(?:ember|\.)?|Oct(?:ober|\.)?|Nov(?:ember|\.)?|Dec(?:ember|\.)?)")
-_QUALIFIER = r"(?:(?i:more than|less than|fewer than|over|under|about|around|nearly|almost|some|only|up to|at least|approximately|roughly)\s)?"
-_NUM = r"\d[\d,]*(?:\.\d+)?"
-_SCALE = r"(?:\s?(?:million|billion|trillion|thousand|bn|m)\b)?"
-_NUMBER_WORDS = (r"(?i:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:-(?:one|two|three|four|five|six|seven|eight|nine))?"
-                 r"|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen"
-                 r"|seventeen|eighteen|nineteen|hundreds?|thousands?|millions?|dozens?|several)(?:\s(?:hundred|thousand|million))?")
-_UNIT = r"(?:\s(?!(?:of|and|the|in|to|for|or|per|a|an|on|at|by|is|are|was|were)\b)[a-z]+)?"
-_CAP = r"[A-Z][\w’'&.-]*[\w’']|[A-Z]"
-_NAME = rf"(?:{_CAP})(?:\s(?:(?:of|for|and|the|on|de|du|la|von|van)\s)*(?:{_CAP}))*"
-_PATTERNS = {
-    "percentage": (rf"{_QUALIFIER}{_NUM}\s?(?:%|per ?cent\b|percent\b)"
-                   rf"|\b{_QUALIFIER}(?:(?:one|two|three|four)[- ](?:thirds?|quarters?|fifths?)|half|a third|a quarter)\b"),
-    "amount": rf"{_QUALIFIER}(?:(?:US\$|[$€£¥])\s?{_NUM}{_SCALE}|{_NUM}{_SCALE}\s(?:euros?|dollars?|pounds?|USD|EUR|GBP)\b)",
-    "date": (rf"\b\d{{1,2}}(?:\s(?:to|-|–)\s\d{{1,2}})?\s{_MONTH}\s\d{{4}}\b|\b{_MONTH}\s\d{{1,2}}(?:st|nd|rd|th)?,?\s\d{{4}}\b"
-             rf"|\b{_MONTH}\s\d{{4}}\b|\b(?:end|beginning|start|middle) of \d{{4}}\b|\b(?:1[5-9]|20)\d\d\b"),
-    "count": rf"{_QUALIFIER}(?:between {_NUM} and )?\b{_NUM}{_SCALE}{_UNIT}|\b{_QUALIFIER}{_NUMBER_WORDS}\b{_UNIT}",
-    "person": rf"\b(?:{_CAP})(?:\s(?:{_CAP})){{1,3}}",
-    "organisation": rf"\b{_NAME}",
-    "place": rf"\b{_NAME}(?:,\s(?:and\s)?{_NAME})*(?:,?\sand\s{_NAME})?",
-    "term": rf"\b[A-Z]+(?:\.\d+)?(?:/[\w.]+)+|\b\d+/\d+\b|\b[\w.]*[_.][\w.]*\w|\b{_NAME}",
-}
-_COMPILED = {k: re.compile(v) for k, v in _PATTERNS.items()}
 _FALLBACK = {"amount": ("amount", "percentage", "count"), "percentage": ("percentage",), "count": ("count", "amount"),
              "person": ("person", "organisation"), "organisation": ("organisation",), "place": ("place",),
              "date": ("date",), "term": ("term",)}
@@ -63,6 +40,7 @@ _WANTS = [
     ("definition", r"^(what|who) (is|are|was|were) (?!the names? of\b)(an? |the )?[^,;]{1,60}\?$|\bwhat does [^,;]+ (mean|stand for)\b"),
     ("term", r"\bwhich\b|\bwhat (kind|type|sort) of\b|\bname of\b|\bwhat [\w-]+ is (called|known as)\b"),
 ]
+_WANTS_COMPILED = [(kind, re.compile(pattern)) for kind, pattern in _WANTS]
 _NOT_NAMES = {"article", "section", "chapter", "part", "annex", "table", "figure", "page", "paragraph", "resolution",
               "in", "on", "at", "the", "a", "an", "this", "these", "that", "it", "its", "by", "for", "as", "if", "we",
               # sentence openers that are capitalised only for standing first
@@ -82,17 +60,15 @@ _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[A-Z•-])|\n+")
 _POSSESSIVE = re.compile(r"'s$")
 _GLUED_MARKER = re.compile(r"[a-z]+\.\d+")
 _YEAR = re.compile(r"(?:1[5-9]|20)\d\d")
-_SYMBOL = re.compile(r"\b[A-Z]+(?:\.\d+)?(?:/[A-Z0-9.]+)+|\b\d+/\d+(?:/\d+)?\b")
-_PAGE = re.compile(r"\b(?:pp?\.|pages?|sections?|§|chapters?|fig\.|figures?|tables?|articles?|paragraphs?)\s?\d+(?:\.\d+)*"
-                   r"(?:\s?(?:[-–]|and|to|,)\s?\d+(?:\.\d+)*)*", re.I)
 _WORD = re.compile(r"[\w’'$€£%]+")
 
 
+@lru_cache(maxsize=1024)
 def wanted_type(question: str) -> str | None:
     """The kind of answer ``question`` asks for (one of ``TYPES``), or None (a description)."""
     q = " ".join(question.lower().split())
-    for kind, pattern in _WANTS:
-        if re.search(pattern, q):
+    for kind, pattern in _WANTS_COMPILED:
+        if pattern.search(q):
             return kind
     return None
 
@@ -124,11 +100,6 @@ def _initials(question: str) -> set[str]:
     return out
 
 
-def _blocked(sentence: str) -> list[tuple[int, int]]:
-    """Spans no short answer may take numbers from: document symbols and page references."""
-    return [m.span() for m in _SYMBOL.finditer(sentence)] + [m.span() for m in _PAGE.finditer(sentence)]
-
-
 def candidates(question: str, sentence: str, kind: str | None, first: bool = False) -> list[tuple[int, int]]:
     """Every ``(start, end)`` in ``sentence`` that could answer a question of type ``kind``; only
     the first one found when ``first`` (enough to know whether there is any).
@@ -144,7 +115,7 @@ def candidates(question: str, sentence: str, kind: str | None, first: bool = Fal
     blocked = None  # found only when a candidate needs the check
     found = []
     for k in _FALLBACK[kind]:
-        for m in _COMPILED[k].finditer(sentence):
+        for m in matches(COMPILED[k], k, sentence):
             start, end = m.span()
             text = sentence[start:end].rstrip(" ,.;:’'")
             end = start + len(text)
@@ -171,7 +142,7 @@ def candidates(question: str, sentence: str, kind: str | None, first: bool = Fal
             if k == "count" and _YEAR.fullmatch(text):
                 continue   # a bare year counts nothing
             if k != "term":
-                blocked = _blocked(sentence) if blocked is None else blocked
+                blocked = no_number_spans(sentence) if blocked is None else blocked
                 if any(a <= start < b or a < end <= b for a, b in blocked):
                     continue
             found.append((start, end))

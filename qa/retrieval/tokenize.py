@@ -48,6 +48,26 @@ def _fold(text: str) -> str:
     return text.replace("’", "'").replace("‘", "'").replace("\u2010", "-").replace("\u2011", "-")
 
 
+def _terms_of(raw: str) -> tuple[str, ...] | None:
+    """The BM25 terms of one raw token of ``_TOKEN``; None for a stop word."""
+    if raw in STOP_WORDS:
+        return None
+    if raw.isalpha():
+        return (_stem(raw),)
+    terms = [raw]
+    if raw.startswith("$"):
+        terms.append(raw[1:])
+    elif "-" in raw or "'" in raw:
+        parts = [p for p in re.split(r"['-]", raw) if p and p not in STOP_WORDS and p != "s"]
+        terms.extend(_stem(p) if p.isalpha() else p for p in parts)
+    return tuple(terms)
+
+
+_TERMS_OF: dict[str, tuple[str, ...] | None] = {}  # raw token -> terms: words repeat, so most are looked up
+_TERMS_OF_MAX = 500_000
+_UNSEEN = ("",)
+
+
 def tokenize(text: str) -> list[str]:
     """Return the BM25 terms of ``text`` in order (with repeats).
 
@@ -56,21 +76,19 @@ def tokenize(text: str) -> list[str]:
     """
     terms: list[str] = []
     stops: list[str] = []
+    known = _TERMS_OF
     for raw in _TOKEN.findall(_fold(text)):
         if raw.endswith(".") and raw.count(".") >= 2:  # u.s. -> u.s
             raw = raw.rstrip(".")
-        if raw in STOP_WORDS:
+        found = known.get(raw, _UNSEEN)
+        if found is _UNSEEN:
+            found = _terms_of(raw)
+            if len(known) < _TERMS_OF_MAX:
+                known[raw] = found
+        if found is None:
             stops.append(raw)
-            continue
-        if raw.isalpha():
-            terms.append(_stem(raw))
-            continue
-        terms.append(raw)
-        if raw.startswith("$"):
-            terms.append(raw[1:])
-        elif "-" in raw or "'" in raw:
-            parts = [p for p in re.split(r"['-]", raw) if p and p not in STOP_WORDS and p != "s"]
-            terms.extend(_stem(p) if p.isalpha() else p for p in parts)
+        else:
+            terms.extend(found)
     if terms or stops:
         return terms or stops
     # Letters that NFKC folds into combining marks (e.g. U+037A) still count as a term.
