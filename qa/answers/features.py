@@ -214,19 +214,26 @@ def candidates(question: str, terms: QueryTerms, documents: dict[str, Document],
         for i in range(len(p.sentences)):
             for j in (i, i + 1):
                 if j < len(p.sentences):
-                    out.append(Candidate(doc.doc_id, p.sentences[i][0], p.sentences[j][1], rank,
-                                         run_features(kind, terms, p, i, j)))
-    return with_gaps(out)
+                    out.append((doc.doc_id, p.sentences[i][0], p.sentences[j][1], rank,
+                                run_features(kind, terms, p, i, j)))
+    return _with_gaps(out)
 
 
 def with_gaps(cands: list[Candidate]) -> list[Candidate]:
     """The candidates with the ``GAPS`` features appended: each value minus the best among them."""
-    if not cands:
+    return _with_gaps([(c.doc_id, c.start, c.end, c.rank, c.features) for c in cands])
+
+
+_GAP_COLUMNS = tuple(CANDIDATE_FEATURES.index(g) for g in GAPS)
+
+
+def _with_gaps(rows: list[tuple]) -> list[Candidate]:
+    """Candidates of ``(doc_id, start, end, rank, features)`` rows, the gap features appended."""
+    if not rows:
         return []
-    cols = [CANDIDATE_FEATURES.index(g) for g in GAPS]
-    best = [max(c.features[k] for c in cands) for k in cols]
-    return [Candidate(c.doc_id, c.start, c.end, c.rank,
-                      c.features + tuple(c.features[k] - b for k, b in zip(cols, best))) for c in cands]
+    best = [max(r[4][k] for r in rows) for k in _GAP_COLUMNS]
+    return [Candidate(d, a, b, rank, f + tuple(f[k] - m for k, m in zip(_GAP_COLUMNS, best)))
+            for d, a, b, rank, f in rows]
 
 
 def question_constants(question: str, terms: QueryTerms, hits: list[Hit], passage_vectors: np.ndarray,

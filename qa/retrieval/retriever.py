@@ -86,6 +86,11 @@ class Retriever:
         self._kind_of = np.array([kinds.get(c.doc_id, "") for c in self.data.chunks], dtype=object)
         self._df: np.ndarray | None = None
         self._doc_of_chunk: np.ndarray | None = None
+        # plain array views of the memory-mapped vectors (no copy): slicing a numpy.memmap costs
+        # several times more than slicing the array it maps, and the answer step slices ten a question
+        self._chunk_vectors = np.asarray(self.data.chunk_vectors)
+        self._sentence_vectors = np.asarray(self.data.sentence_vectors)
+        self._sentence_ptr = np.asarray(self.data.sentence_ptr)
         if self.encoder is not None:
             check_query_model(self.data.manifest, self.encoder)
 
@@ -155,15 +160,15 @@ class Retriever:
     def passage_vectors(self, chunks: list[Chunk]) -> np.ndarray:
         """The unit passage vectors of ``chunks``, one row each (float32)."""
         rows = [self.row_of[c.chunk_id] for c in chunks]
-        return np.asarray(self.data.chunk_vectors[rows], dtype=np.float32).reshape(len(rows), -1)
+        return np.asarray(self._chunk_vectors[rows], dtype=np.float32).reshape(len(rows), -1)
 
     def sentence_vectors(self, chunks: list[Chunk]) -> list[np.ndarray]:
         """For each chunk, its sentences' unit vectors (rows in the order of ``chunk.sentences``)."""
         out = []
         for c in chunks:
             row = self.row_of[c.chunk_id]
-            lo, hi = int(self.data.sentence_ptr[row]), int(self.data.sentence_ptr[row + 1])
-            out.append(np.asarray(self.data.sentence_vectors[lo:hi], dtype=np.float32))
+            lo, hi = int(self._sentence_ptr[row]), int(self._sentence_ptr[row + 1])
+            out.append(np.asarray(self._sentence_vectors[lo:hi], dtype=np.float32))
         return out
 
     def term_weights(self, terms) -> dict[str, float]:
