@@ -116,29 +116,39 @@ def _fill_vectors(real: np.ndarray, n: int, seed: int) -> np.ndarray:
     return (vecs / np.linalg.norm(vecs, axis=1, keepdims=True)).astype(np.float32)
 
 
+def synthetic_index(encoder, passages: list[str], real: "EncodedSample", workdir: Path):
+    """An index of ``passages`` in ``workdir``, with vectors mixed from ``real``'s: (its folder,
+    the dense index, the passage vectors)."""
+    from qa.retrieval.bm25 import build_bm25
+    from qa.retrieval.dense import build_dense
+    from qa.retrieval.store import IndexData, save_index
+    from qa.retrieval.tokenize import tokenize
+
+    chunks = _chunks_of(passages)
+    docs = {d.doc_id: d for d in synthetic_documents(passages)}
+    vectors = _fill_vectors(real.passages, len(chunks), seed=1)
+    counts = np.array([len(c.sentences) for c in chunks])
+    sent_vectors = _fill_vectors(real.sentences, int(counts.sum()), seed=2)
+    ptr = np.concatenate([[0], np.cumsum(counts)])
+    dense = build_dense(vectors)  # flat below qa.dense.HNSW_THRESHOLD, HNSW above
+    folder = workdir / f"index-{len(chunks)}"
+    save_index(folder, IndexData(manifest={"model": {"name": encoder.name}}, documents=docs, chunks=chunks,
+                                 bm25=build_bm25([tokenize(c.text) for c in chunks]), chunk_vectors=vectors,
+                                 sentence_vectors=sent_vectors, sentence_ptr=ptr), dense)
+    return folder, dense, vectors
+
+
 def bench_size(encoder, passages: list[str], queries: list[str], real: "EncodedSample", workdir: Path,
                reference=None) -> dict:
     """Build a full index of ``passages`` and time ``qa ask`` (hybrid) per stage against bare encoding
     (``encoder``'s and, interleaved, that of ``reference``: the torch encoder)."""
     from qa.answers.quotes import QuoteFinder
-    from qa.retrieval.bm25 import build_bm25
     from qa.retrieval.dense import build_dense, dense_top
     from qa.retrieval.retriever import Retriever
-    from qa.retrieval.store import IndexData, load_index, save_index
-    from qa.retrieval.tokenize import tokenize
+    from qa.retrieval.store import load_index
 
-    chunks = _chunks_of(passages)
-    docs = {d.doc_id: d for d in synthetic_documents(passages)}
-    n = len(chunks)
-    vectors = _fill_vectors(real.passages, n, seed=1)
-    counts = np.array([len(c.sentences) for c in chunks])
-    sent_vectors = _fill_vectors(real.sentences, int(counts.sum()), seed=2)
-    ptr = np.concatenate([[0], np.cumsum(counts)])
-    dense = build_dense(vectors)  # flat below qa.dense.HNSW_THRESHOLD, HNSW above
-    folder = workdir / f"index-{n}"
-    save_index(folder, IndexData(manifest={"model": {"name": encoder.name}}, documents=docs, chunks=chunks,
-                                 bm25=build_bm25([tokenize(c.text) for c in chunks]), chunk_vectors=vectors,
-                                 sentence_vectors=sent_vectors, sentence_ptr=ptr), dense)
+    folder, dense, vectors = synthetic_index(encoder, passages, real, workdir)
+    n = len(vectors)
     gen = next(p for p in folder.iterdir() if p.is_dir())
     index_bytes = sum(f.stat().st_size for f in gen.iterdir())
     retriever = Retriever(load_index(folder), encoder)
