@@ -64,7 +64,7 @@ def _terms_of(raw: str) -> tuple[str, ...] | None:
 
 
 _TERMS_OF: dict[str, tuple[str, ...] | None] = {}  # raw token -> terms: words repeat, so most are looked up
-_TERMS_OF_MAX = 500_000
+_TERMS_OF_MAX = 100_000  # about 20 MB at most; past it, new tokens are worked out each time
 _UNSEEN = ("",)
 
 
