@@ -38,7 +38,6 @@ STOP_WORDS = frozenset(
 _stemmer = Stemmer.Stemmer("english")
 
 
-@lru_cache(maxsize=200_000)
 def _stem(word: str) -> str:
     return _stemmer.stemWord(word)
 
@@ -48,6 +47,7 @@ def _fold(text: str) -> str:
     return text.replace("’", "'").replace("‘", "'").replace("\u2010", "-").replace("\u2011", "-")
 
 
+@lru_cache(maxsize=100_000)  # words repeat, so most are looked up (about 27 MB when full)
 def _terms_of(raw: str) -> tuple[str, ...] | None:
     """The BM25 terms of one raw token of ``_TOKEN``; None for a stop word."""
     if raw in STOP_WORDS:
@@ -63,11 +63,6 @@ def _terms_of(raw: str) -> tuple[str, ...] | None:
     return tuple(terms)
 
 
-_TERMS_OF: dict[str, tuple[str, ...] | None] = {}  # raw token -> terms: words repeat, so most are looked up
-_TERMS_OF_MAX = 100_000  # about 20 MB at most; past it, new tokens are worked out each time
-_UNSEEN = ("",)
-
-
 def tokenize(text: str) -> list[str]:
     """Return the BM25 terms of ``text`` in order (with repeats).
 
@@ -76,15 +71,10 @@ def tokenize(text: str) -> list[str]:
     """
     terms: list[str] = []
     stops: list[str] = []
-    known = _TERMS_OF
     for raw in _TOKEN.findall(_fold(text)):
         if raw.endswith(".") and raw.count(".") >= 2:  # u.s. -> u.s
             raw = raw.rstrip(".")
-        found = known.get(raw, _UNSEEN)
-        if found is _UNSEEN:
-            found = _terms_of(raw)
-            if len(known) < _TERMS_OF_MAX:
-                known[raw] = found
+        found = _terms_of(raw)
         if found is None:
             stops.append(raw)
         else:
