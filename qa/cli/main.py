@@ -6,16 +6,16 @@ import argparse
 import os
 import sys
 
-from qa.cli import ask, evaluate, fit, ingest
+from qa.cli import ask, evaluate, fit, ingest, reader
 from qa.types import QAError
 
-HANDLERS = {**ingest.HANDLERS, **ask.HANDLERS, **evaluate.HANDLERS, **fit.HANDLERS}
+HANDLERS = {**ingest.HANDLERS, **ask.HANDLERS, **evaluate.HANDLERS, **fit.HANDLERS, **reader.HANDLERS}
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="qa", description="Cited extractive question answering over a document corpus.")
     sub = parser.add_subparsers(dest="command", required=True)
-    for module in (ingest, ask, evaluate, fit):
+    for module in (ingest, ask, evaluate, fit, reader):
         module.add_parsers(sub)
     return parser
 

@@ -1,0 +1,87 @@
+"""The ``qa train-reader`` and ``qa export-reader`` sub-commands: the reader model the project trains."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from qa.types import SettingsError
+
+
+def add_parsers(sub) -> None:
+    from qa.reader.train import TrainSettings
+
+    d = TrainSettings()
+    p = sub.add_parser("train-reader", help="fine-tune the reader on SQuAD (CPU; checkpoints and resumes)")
+    p.add_argument("--squad", default=None, help="SQuAD v1.1 file (default: ../shared/data/squad-train/train-v1.1.json.gz)")
+    p.add_argument("--work", default=".reader-train", help="checkpoints and the final model (default: .reader-train)")
+    p.add_argument("--log", default="eval/reader-train-log.csv", help="CSV of loss and dev EM/F1 over steps")
+    p.add_argument("--base-model", default=d.base_model, help="encoder to start from (name or folder)")
+    for name in ("questions", "dev_articles", "dev_questions", "max_tokens", "stride", "batch", "seed",
+                 "eval_every", "threads"):
+        p.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(d, name))
+    for name in ("neg_same", "neg_other", "lr", "warmup", "checkpoint_minutes"):
+        p.add_argument("--" + name.replace("_", "-"), type=float, default=getattr(d, name))
+    p.add_argument("--max-steps", type=int, default=None, help="stop after this many steps (a trial)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    e = sub.add_parser("export-reader", help="export a trained reader to one ONNX file (int8 or fp32)")
+    e.add_argument("--model", default=".reader-train/final", help="the trained model folder")
+    e.add_argument("--out", default=None, help="ONNX file to write (default: the packaged qa/reader/reader.onnx)")
+    e.add_argument("--fp32", action="store_true", help="keep fp32 weights (default: int8 dynamic quantisation)")
+
+    d = sub.add_parser("eval-reader", help="the reader's EM and F1 on its SQuAD dev split (held-out articles)")
+    d.add_argument("--reader", default=None, help="ONNX reader (default: $QA_READER or the packaged one)")
+    d.add_argument("--squad", default=None, help="SQuAD v1.1 file (default: ../shared/data/squad-train/...)")
+    d.add_argument("--questions", type=int, default=1000, help="dev questions to answer (default 1000)")
+    d.add_argument("--out", default=None, help="also write the JSON here")
+
+
+def cmd_train_reader(args) -> int:
+    from qa.reader.squad import DEFAULT_SQUAD
+    from qa.reader.train import TrainSettings, train
+
+    try:
+        s = TrainSettings(base_model=args.base_model, squad=args.squad or str(DEFAULT_SQUAD),
+                          questions=args.questions, dev_articles=args.dev_articles, dev_questions=args.dev_questions,
+                          max_tokens=args.max_tokens, stride=args.stride, neg_same=args.neg_same,
+                          neg_other=args.neg_other, batch=args.batch, lr=args.lr, warmup=args.warmup,
+                          seed=args.seed, eval_every=args.eval_every, checkpoint_minutes=args.checkpoint_minutes,
+                          threads=args.threads)
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from exc
+    summary = train(s, Path(args.work), Path(args.log), progress=not args.no_progress, max_steps=args.max_steps)
+    print(json.dumps(summary, indent=1))
+    return 0
+
+
+def cmd_export_reader(args) -> int:
+    from qa.reader.export import export_reader
+    from qa.reader.model import READER_PATH
+
+    out = Path(args.out) if args.out else READER_PATH
+    info = export_reader(Path(args.model), out, quantize=not args.fp32)
+    print(json.dumps(info, indent=1), file=sys.stdout)
+    return 0
+
+
+def cmd_eval_reader(args) -> int:
+    from qa.cli.common import progress_bar
+    from qa.evaluation.reader_dev import reader_dev_figures
+    from qa.reader.model import Reader
+    from qa.reader.squad import DEFAULT_SQUAD
+
+    reader = Reader(Path(args.reader) if args.reader else None)
+    bar = progress_bar()[0]
+    figures = reader_dev_figures(reader, args.squad or str(DEFAULT_SQUAD), args.questions,
+                                 progress=lambda n, total: bar("reader dev", 1, total))
+    figures = {"reader": str(reader.path), "sha256": reader.card.get("sha256", ""), **figures}
+    text = json.dumps(figures, indent=1)
+    if args.out:
+        Path(args.out).write_text(text + "\n", encoding="utf-8")
+    print(text)
+    return 0
+
+
+HANDLERS = {"train-reader": cmd_train_reader, "export-reader": cmd_export_reader, "eval-reader": cmd_eval_reader}

@@ -1,0 +1,111 @@
+"""SQuAD examples -> the reader's training windows, batched; and the dev questions it is scored on.
+
+For each training question: one window of its paragraph that holds the answer (a random one when
+the paragraph needs several), and, as negatives labelled at [CLS], with probability ``neg_same`` a
+window of the same paragraph without the answer (when there is one) and with probability
+``neg_other`` the paragraph of the same article that shares most words with the question but lacks
+the answer (what a retriever would bring). Every draw depends only on the settings' seed.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+import numpy as np
+
+from qa.reader.squad import Example
+from qa.reader.windows import make_windows
+
+_WORD = re.compile(r"[a-z0-9]+")
+_STOP = frozenset("a an the of in on at to for by with from and or is are was were be been what which who whom "
+                  "whose when where why how did do does that this these those it its as into than".split())
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
+
+
+def training_windows(articles: list[list[list[Example]]], train_ids: list[int], tokenizer,
+                     s) -> dict[str, np.ndarray]:
+    """The training windows as arrays: input_ids, attention_mask, token_type_ids, start, end.
+
+    ``s`` is the run's TrainSettings (questions, max_tokens, stride, neg_same, neg_other, seed)."""
+    rng = random.Random(s.seed)
+    pool = [ex for a in train_ids for para in articles[a] for ex in para]
+    rng.shuffle(pool)
+    pool = pool[: s.questions]
+    para_words = {(a, p): _words(articles[a][p][0].context) if articles[a][p] else set()
+                  for a in train_ids for p in range(len(articles[a]))}
+    rows: dict[str, list] = {k: [] for k in ("input_ids", "attention_mask", "token_type_ids", "start", "end")}
+
+    def add(win, w, start, end):
+        for k in ("input_ids", "attention_mask", "token_type_ids"):
+            rows[k].append(getattr(win, k)[w])
+        rows["start"].append(start)
+        rows["end"].append(end)
+
+    for ex in pool:
+        win = make_windows(tokenizer, ex.question, [ex.context], s.max_tokens, s.stride)
+        a0, a1 = ex.answer_start, ex.answer_start + len(ex.answer)
+        pos, neg = [], []
+        for w in range(len(win)):
+            off = win.offsets[w]
+            inside = np.flatnonzero(off[:, 0] >= 0)
+            if off[inside[0], 0] <= a0 and off[inside[-1], 1] >= a1:
+                st = next(t for t in inside if off[t, 1] > a0)
+                en = next(t for t in inside[::-1] if off[t, 0] < a1)
+                pos.append((w, int(st), int(en)))
+            elif off[inside[-1], 1] <= a0 or off[inside[0], 0] >= a1:
+                neg.append(w)
+        if not pos:
+            continue
+        add(win, *rng.choice(pos))
+        if neg and rng.random() < s.neg_same:
+            add(win, rng.choice(neg), 0, 0)
+        if rng.random() < s.neg_other:
+            q = _words(ex.question)
+            answer = ex.answer.lower()
+            others = [(len(q & para_words[(ex.article, p)]), p) for p in range(len(articles[ex.article]))
+                      if p != ex.paragraph and articles[ex.article][p]
+                      and answer not in articles[ex.article][p][0].context.lower()]
+            if others:
+                best = max(o[0] for o in others)
+                p = rng.choice([p for n, p in others if n == best])
+                other = make_windows(tokenizer, ex.question, [articles[ex.article][p][0].context],
+                                     s.max_tokens, s.stride)
+                if len(other):
+                    add(other, rng.randrange(len(other)), 0, 0)
+    width = s.max_tokens
+    out = {}
+    for k in ("input_ids", "attention_mask", "token_type_ids"):
+        arr = np.zeros((len(rows[k]), width), dtype=np.int64)
+        for i, r in enumerate(rows[k]):
+            arr[i, : len(r)] = r
+        out[k] = arr
+    out["start"] = np.asarray(rows["start"], dtype=np.int64)
+    out["end"] = np.asarray(rows["end"], dtype=np.int64)
+    return out
+
+
+def batch_order(lengths: np.ndarray, batch: int, seed: int, bucket: int = 50) -> list[np.ndarray]:
+    """Batches of window indices: shuffled, then sorted by length within groups of ``bucket`` batches
+    (so a batch pads little), the batches of each group in a random order. Depends only on ``seed``."""
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(lengths))
+    batches = []
+    size = batch * bucket
+    for g in range(0, len(order), size):
+        group = order[g: g + size]
+        group = group[np.argsort(lengths[group], kind="stable")]
+        chunk = [group[i: i + batch] for i in range(0, len(group), batch)]
+        for i in rng.permutation(len(chunk)):
+            batches.append(chunk[i])
+    return batches
+
+
+def dev_examples(articles, dev_ids: list[int], n: int, seed: int) -> list[Example]:
+    """``n`` questions of the dev articles, drawn with ``seed`` (the same on every call)."""
+    pool = [ex for a in dev_ids for para in articles[a] for ex in para]
+    random.Random(seed + 1).shuffle(pool)
+    return pool[:n]

@@ -1,0 +1,96 @@
+"""A trained reader (a Hugging Face folder) -> one ONNX file, int8 by default, with a card beside it.
+
+The card (``reader.json``) records what the query path needs (window size, stride, the tokenizer
+file) and what a reviewer needs: the file's SHA-256, the training settings and summary, and the
+command that made it. Only the export needs torch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+
+OPSET = 17
+INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def export_reader(model_dir: Path, out: Path, quantize: bool = True, command: str | None = None) -> dict:
+    """Write ``out`` (ONNX), ``out``'s tokenizer.json and card beside it; returns the card.
+
+    Raises FileNotFoundError when ``model_dir`` holds no trained model.
+    """
+    import torch
+    from transformers import AutoModelForQuestionAnswering
+
+    if not (model_dir / "config.json").is_file():
+        raise FileNotFoundError(f"{model_dir}: no trained reader there (run `qa train-reader` first)")
+    model = AutoModelForQuestionAnswering.from_pretrained(str(model_dir))
+    model.eval()
+
+    class Spans(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            o = self.model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+            return o.start_logits, o.end_logits
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        fp32 = Path(tmp) / "fp32.onnx"
+        dummy = tuple(torch.ones((2, 16), dtype=torch.long) for _ in INPUTS)
+        with warnings.catch_warnings(), torch.inference_mode():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(Spans(), dummy, str(fp32), input_names=list(INPUTS),
+                              output_names=["start_logits", "end_logits"], opset_version=OPSET, dynamo=False,
+                              dynamic_axes={n: {0: "batch", 1: "sequence"}
+                                            for n in [*INPUTS, "start_logits", "end_logits"]})
+        final = Path(tmp) / "final.onnx"
+        if quantize:
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+
+            quantize_dynamic(str(fp32), str(final), weight_type=QuantType.QInt8)
+        else:
+            shutil.copy(fp32, final)
+        os.replace(final, out) if out.parent == final.parent else shutil.move(str(final), str(out))
+    tokenizer_src = model_dir / "tokenizer.json"
+    shutil.copy(tokenizer_src, out.with_name("tokenizer.json"))
+    training = json.loads((model_dir / "training.json").read_text(encoding="utf-8")) \
+        if (model_dir / "training.json").is_file() else {}
+    settings = training.get("settings", {})
+    card = {
+        "file": out.name,
+        "sha256": sha256(out),
+        "bytes": out.stat().st_size,
+        "weights": "int8 (dynamic quantisation)" if quantize else "fp32",
+        "tokenizer": "tokenizer.json",
+        "max_tokens": settings.get("max_tokens", 192),
+        "stride": settings.get("stride", 64),
+        "base_model": settings.get("base_model", ""),
+        "training": training,
+        "command": command or "qa train-reader " + _flags(settings) + " && qa export-reader",
+        "torch": torch.__version__,
+    }
+    out.with_name("reader.json").write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
+    print(f"qa: wrote {out} ({card['bytes'] / 1e6:.1f} MB, {card['weights']})", file=sys.stderr)
+    return card
+
+
+def _flags(settings: dict) -> str:
+    names = ("questions", "max_tokens", "stride", "neg_same", "neg_other", "batch", "lr", "seed")
+    return " ".join(f"--{n.replace('_', '-')} {settings[n]}" for n in names if n in settings)

@@ -1,0 +1,117 @@
+"""The trained reader on ONNX Runtime: (question, passage texts) -> answer spans with scores.
+
+The model file and its card (reader.json: hash, window size, training command) ship in this
+folder; ``QA_READER`` names another ONNX file (with its reader.json and tokenizer.json beside it).
+Neither torch nor transformers is imported: the page's query process stays light.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from qa.reader.decode import SpanScore, best_spans
+from qa.reader.windows import Windows, make_windows
+from qa.types import QAError
+
+READER_PATH = Path(__file__).with_name("reader.onnx")
+
+
+class ReaderError(QAError):
+    """The reader model is missing, damaged or does not match its card."""
+
+
+def reader_path() -> Path:
+    """The reader chosen by ``QA_READER`` (an ONNX file), else the packaged one."""
+    env = os.environ.get("QA_READER", "").strip()
+    return Path(env).expanduser() if env else READER_PATH
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the reader made of one question: its spans, best first, each window's no-answer logit
+    (``nulls``, one per window read; empty when nothing was read) and the passage each window is of."""
+
+    spans: tuple[SpanScore, ...]
+    nulls: tuple[float, ...]
+    window_passage: tuple[int, ...]
+
+    def nulls_within(self, passages: int) -> list[float]:
+        """The no-answer logits of the windows of the first ``passages`` passages."""
+        return [n for n, p in zip(self.nulls, self.window_passage) if p < passages]
+
+
+class Reader:
+    """An extractive reader loaded from ``path`` (an ONNX file with reader.json and tokenizer.json)."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        path = Path(path) if path else reader_path()
+        card_path = path.with_name("reader.json")
+        tok_path = path.with_name("tokenizer.json")
+        for p in (path, card_path, tok_path):
+            if not p.is_file():
+                raise ReaderError(f"{p}: the reader model is missing (train one with `make train-reader`, "
+                                  "or set QA_READER to an exported reader.onnx)")
+        try:
+            import onnxruntime as ort
+            from tokenizers import Tokenizer
+        except ImportError as exc:
+            raise ReaderError(f"{exc.name} is not installed (run `make install`)") from exc
+        try:
+            self.card = json.loads(card_path.read_text(encoding="utf-8"))
+            self.max_tokens = int(self.card["max_tokens"])
+            self.stride = int(self.card["stride"])
+        except (ValueError, KeyError) as exc:
+            raise ReaderError(f"{card_path}: malformed reader card ({exc})") from exc
+        self.path = path
+        self.tokenizer = Tokenizer.from_file(str(tok_path))
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        threads = os.environ.get("QA_ONNX_THREADS", "").strip()
+        if threads.isdigit():
+            options.intra_op_num_threads = int(threads)
+        try:
+            self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own exception types
+            raise ReaderError(f"{path}: ONNX Runtime cannot load the reader ({exc})") from exc
+
+    def windows(self, question: str, passages: list[str]) -> Windows:
+        """The windows the reader reads for ``question`` over ``passages``."""
+        return make_windows(self.tokenizer, question, passages, self.max_tokens, self.stride)
+
+    def logits(self, windows: Windows, batch: int = 32) -> tuple[np.ndarray, np.ndarray]:
+        """(start, end) logits, windows x tokens, for ``windows``."""
+        starts, ends = [], []
+        for b in range(0, len(windows), batch):
+            part = windows.select(np.arange(b, min(b + batch, len(windows))))
+            s, e = self.session.run(None, {"input_ids": part.input_ids, "attention_mask": part.attention_mask,
+                                           "token_type_ids": part.token_type_ids})
+            pad = windows.input_ids.shape[1] - s.shape[1]
+            starts.append(np.pad(s, ((0, 0), (0, pad)), constant_values=-1e4))
+            ends.append(np.pad(e, ((0, 0), (0, pad)), constant_values=-1e4))
+        width = windows.input_ids.shape[1]
+        if not starts:
+            return np.zeros((0, width), np.float32), np.zeros((0, width), np.float32)
+        return np.concatenate(starts), np.concatenate(ends)
+
+    def read(self, question: str, passages: list[str], max_answer_tokens: int = 30,
+             per_window: int = 3) -> Reading:
+        """The reader's spans over ``passages`` (character offsets into each passage's text)."""
+        win = self.windows(question, passages)
+        if not len(win):
+            return Reading((), (), ())
+        start, end = self.logits(win)
+        spans = best_spans(start, end, win.offsets, win.passage, max_answer_tokens, per_window)
+        nulls = tuple(float(start[w, 0] + end[w, 0]) for w in range(len(win)))
+        return Reading(tuple(spans), nulls, tuple(int(p) for p in win.passage))
+
+
+@lru_cache(maxsize=4)
+def load_reader(path: str = "") -> Reader:
+    """The reader at ``path`` (default: ``reader_path()``), loaded once per process."""
+    return Reader(Path(path) if path else None)
