@@ -13,7 +13,7 @@ from qa.version import __version__
 
 _API = {
     "Index": "qa.api", "open_index": "qa.api", "build_index": "qa.api", "search_settings": "qa.api",
-    "evaluate_gold_set": "qa.api", "gold_sets": "qa.api",
+    "evaluate_gold_set": "qa.api", "compare_gold_set": "qa.api", "gold_sets": "qa.api",
     "AnswerSettings": "qa.answers.answer", "SearchSettings": "qa.retrieval.retriever",
     "Answer": "qa.types", "AnswerSpan": "qa.types", "Citation": "qa.types", "Document": "qa.types",
     "Hit": "qa.types", "Match": "qa.types", "Chunk": "qa.types",

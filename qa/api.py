@@ -8,6 +8,7 @@
     index.cite("inherent necessary tension")    # -> [Match, ...]
     index.evaluate("eval/questions.jsonl")      # -> EvalResult
     qa.evaluate_gold_set("real", split="report", progress=print)   # a named gold set -> EvalResult
+    qa.compare_gold_set("home")                 # bm25 / dense / hybrid, significance -> Comparison
 
 The command line (``qa``) and the Streamlit page are built on this module. Heavy libraries (the
 embedding model above all) load on first use, so opening an index is quick.
@@ -200,17 +201,46 @@ def evaluate_gold_set(name: str = "home", split: str = "report", modes: Sequence
     only. Returns an EvalResult; raises SettingsError for an unknown set, split or mode, QAError for a missing gold file or corpus.
     """
     from qa.evaluation.gold import evaluate_gold
+
+    modes = _modes(modes)
+    retriever, chosen = _gold_set_questions(name, split, index, encoder, root)
+    return evaluate_gold(retriever, chosen, modes=modes, k=k, answers=answers, progress=progress)
+
+
+def compare_gold_set(name: str = "home", split: str = "report", modes: Sequence[str] = ("bm25", "dense", "hybrid"),
+                     hybrids: Sequence[str] = (), baseline: str | None = None, metrics: Sequence[str] | None = None,
+                     index: Index | None = None, encoder=None, root: str | Path = ".", alpha: float = 0.05,
+                     permutations: int = 10_000, seed: int = 42, progress: Progress | None = None):
+    """Compare retrieval runs on the gold set called ``name``: each mode, and each ``hybrids``
+    fusion setting ("rrf:60", "convex:0.3"), 100 passages deep, judged by overlap with the evidence.
+
+    Per metric (default nDCG@10, recall@100, MRR@10, MAP): means, wins / ties / losses against
+    ``baseline`` (default: the first run) and paired t-test and randomisation-test p-values,
+    Holm-corrected (qa.evaluation.compare). The set, split, ``index``, ``encoder`` and ``root``
+    are taken as ``evaluate_gold_set`` takes them. Returns a Comparison; raises SettingsError for
+    an unknown set, split, mode, setting, metric or baseline, QAError for a missing gold file.
+    """
+    from qa.evaluation.compare import compare_runs
+    from qa.evaluation.metrics import DEFAULT_METRICS
+    from qa.evaluation.runs import gold_runs, run_settings
+
+    settings = run_settings(_modes(modes), hybrids)
+    retriever, chosen = _gold_set_questions(name, split, index, encoder, root)
+    runs, qrels = gold_runs(retriever, chosen, settings, progress=progress)
+    return compare_runs(runs, qrels, metrics or DEFAULT_METRICS, baseline=baseline, alpha=alpha,
+                        permutations=permutations, seed=seed)
+
+
+def _gold_set_questions(name: str, split: str, index: Index | None, encoder, root: str | Path):
+    """(the retriever the gold set ``name`` is asked against, its questions in ``split``)."""
     from qa.evaluation.goldsets import gold_set, open_gold_retriever, questions_in, rooted
 
     g = rooted(gold_set(name), root)
     chosen = questions_in(g, split)
-    modes = _modes(modes)
     if name == "home" and index is not None:
-        retriever = index.retriever
-    else:
-        shared = encoder or (getattr(index.retriever, "encoder", None) if index is not None else None)
-        retriever = open_gold_retriever(g, encoder=shared)
-    return evaluate_gold(retriever, chosen, modes=modes, k=k, answers=answers, progress=progress)
+        return index.retriever, chosen
+    shared = encoder or (getattr(index.retriever, "encoder", None) if index is not None else None)
+    return open_gold_retriever(g, encoder=shared), chosen
 
 
 def _cleaned(texts: Iterable[str], what: str) -> list[str]:

@@ -1,8 +1,9 @@
-"""qa.evaluation.beir: reading BEIR folders (tiny ones in tmp_path, and the real SciFact train split) and TREC runs."""
+"""qa.evaluation.beir: reading BEIR folders (tiny ones in tmp_path, and the real SciFact train split).
+
+TREC run and qrels files: tests/test_trec.py; a second BEIR-format set end to end: tests/test_beir_graded.py."""
 
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 
@@ -13,8 +14,6 @@ from qa.evaluation.beir import (
     BeirFormatError,
     available_splits,
     load_beir,
-    read_trec_run,
-    write_trec_run,
 )
 from qa.types import QAError
 
@@ -119,7 +118,9 @@ def test_json_that_is_not_an_object(beir_folder):
     [
         ({"title": "t", "text": "x"}, "missing field '_id'"),
         ({"_id": "d9", "title": "t"}, "missing field 'text'"),
-        ({"_id": 9, "text": "x"}, "field '_id' must be a string"),
+        ({"_id": 9.5, "text": "x"}, "field '_id' must be a string or an integer, got 9.5"),
+        ({"_id": True, "text": "x"}, "field '_id' must be a string or an integer, got true"),
+        ({"_id": "d9", "text": 7}, "field 'text' must be a string"),
         ({"_id": "d9", "title": 3, "text": "x"}, "field 'title' must be a string"),
         ({"_id": "d1", "text": "again"}, "id 'd1' appears more than once"),
     ],
@@ -173,55 +174,3 @@ def test_real_scifact_train():
     assert data.qrels["0"] == {"31715818": 1}
     assert data.queries["0"] == "0-dimensional biomaterials lack inductive properties."
     assert data.corpus["4983"].title.startswith("Microstructural development of human newborn")
-
-
-# --- TREC run files ------------------------------------------------------------------------------
-
-
-def test_write_trec_run_lines(tmp_path):
-    run = {"q2": {"b": 1.0, "a": 1.0, "c": 2.5}, "q1": {"x": 0.1}}
-    path = tmp_path / "run.txt"
-    write_trec_run(path, run, "bm25")
-    # queries sorted; within a query score descending, ties by doc id descending (trec_eval order)
-    assert path.read_text(encoding="utf-8").splitlines() == [
-        "q1 Q0 x 1 0.1 bm25",
-        "q2 Q0 c 1 2.5 bm25",
-        "q2 Q0 b 2 1.0 bm25",
-        "q2 Q0 a 3 1.0 bm25",
-    ]
-
-
-def test_trec_run_round_trip(tmp_path):
-    run = {
-        "q1": {"d1": 0.1 + 0.2, "d2": 1e-17, "d3": -3.5, "d4": 0.30000000000000004},
-        "q2": {"d9": 12345.678901234567},
-    }
-    before = copy.deepcopy(run)
-    path = tmp_path / "run.txt"
-    write_trec_run(path, run, "tag")
-    assert run == before  # input untouched
-    assert read_trec_run(path) == run  # scores read back exactly
-    pytrec_eval = pytest.importorskip("pytrec_eval")
-    with path.open(encoding="utf-8") as handle:
-        assert pytrec_eval.parse_run(handle) == run
-
-
-def test_write_trec_run_rejects_unwritable_values(tmp_path):
-    path = tmp_path / "run.txt"
-    with pytest.raises(BeirFormatError, match="run tag"):
-        write_trec_run(path, {"q": {"d": 1.0}}, "my run")
-    with pytest.raises(BeirFormatError, match="document id"):
-        write_trec_run(path, {"q": {"d 1": 1.0}}, "t")
-    with pytest.raises(BeirFormatError, match="finite"):
-        write_trec_run(path, {"q": {"d": float("inf")}}, "t")
-    assert not path.exists()
-
-
-def test_read_trec_run_errors(tmp_path):
-    path = tmp_path / "run.txt"
-    path.write_text("q1 Q0 d1 1 0.5\n", encoding="utf-8")
-    with pytest.raises(BeirFormatError, match=r"run\.txt:1: expected 6 fields"):
-        read_trec_run(path)
-    path.write_text("q1 Q0 d1 1 0.5 t\nq1 Q0 d1 2 0.4 t\n", encoding="utf-8")
-    with pytest.raises(BeirFormatError, match=r"run\.txt:2: document 'd1' listed twice"):
-        read_trec_run(path)

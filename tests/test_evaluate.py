@@ -145,7 +145,7 @@ def test_eval_json_end_to_end(real_index, tmp_path, capsys, monkeypatch):
 
 @pytest.mark.slow
 def test_beir_end_to_end_on_a_tiny_dataset(tmp_path, encoder):
-    from qa.evaluation.beir import read_trec_run
+    from qa.evaluation.trec import read_trec_run
     from qa.evaluation.beir_run import run_beir
 
     folder = tmp_path / "tiny"

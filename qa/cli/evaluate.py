@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from qa.cli.common import add_common, progress_bar
+from qa.cli.compare import add_compare_options, cmd_eval_runs, wants_runs
 from qa.cli.gold import _modes, cmd_eval_gold
 
 
@@ -29,6 +30,9 @@ def add_parsers(sub) -> None:
     p.add_argument("--beir", default=None, help="a BEIR-format folder (corpus.jsonl, queries.jsonl, qrels/)")
     p.add_argument("--report", default=None, help="write report.md, metrics.json and charts here")
     p.add_argument("--sweep", action="store_true", help="grid-search fusion and abstention on the tuning split")
+    p.add_argument("--stage", choices=("reader", "linear"), default="reader",
+                   help="answer stage: the trained reader (default) or the earlier linear sentence scorer")
+    add_compare_options(p)
 
     p = sub.add_parser("bench", help="speed and memory at given corpus sizes (synthetic corpora)")
     p.add_argument("--sizes", default="1000,100000", help="comma-separated passage counts")
@@ -53,6 +57,8 @@ def _progress():
 
 
 def cmd_eval(args) -> int:
+    if wants_runs(args):
+        return cmd_eval_runs(args)
     if args.beir:
         return _eval_beir(args)
     return cmd_eval_gold(args)
@@ -66,9 +72,7 @@ def _eval_beir(args) -> int:
 
     folder = Path(args.beir)
     split = args.split or "test"
-    index = Path(args.index)
-    if index == Path(os.environ.get("QA_INDEX", "index")):  # not given: a cache per dataset
-        index = Path("eval/cache") / f"beir-{folder.resolve().name}"
+    index = beir_index_dir(args, folder)
     encoder = Encoder(args.model)
     backend = _beir_backend(args, folder, index)
     base = SearchSettings(**DEFAULT_FUSION)
@@ -93,6 +97,14 @@ def _eval_beir(args) -> int:
         print(f"{result.dataset} {split}: {result.queries} queries; TREC runs in {run_dir}\n")
         print(metrics_table(result.modes))
     return 0
+
+
+def beir_index_dir(args, folder: Path) -> Path:
+    """``--index`` when given, else a cache folder per dataset (eval/cache/beir-NAME)."""
+    index = Path(args.index)
+    if index == Path(os.environ.get("QA_INDEX", "index")):
+        index = Path("eval/cache") / f"beir-{folder.resolve().name}"
+    return index
 
 
 def _beir_backend(args, folder: Path, index: Path):

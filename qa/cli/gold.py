@@ -61,6 +61,7 @@ def retriever_for(g, args, encoder=None):
 
 
 def cmd_eval_gold(args) -> int:
+    from qa.answers.answer import AnswerSettings
     from qa.evaluation.goldsets import chosen_splits, evaluate_splits, split_questions
 
     if args.k < 1:
@@ -78,6 +79,7 @@ def cmd_eval_gold(args) -> int:
     for g in sets:
         retriever = retriever_for(g, args, encoder)
         results[g.name] = evaluate_splits(retriever, questions[g.name], modes=modes, k=args.k,
+                                          answer_settings=AnswerSettings(stage=getattr(args, "stage", "reader")),
                                           progress=lambda done, total, name=g.name: bar(f"eval {name}", 1, total))
         encoder = encoder or getattr(retriever, "encoder", None)   # one model load for every set
     out = {name: {split: dict(r.summary, split=split, questions_file=str(g.questions))

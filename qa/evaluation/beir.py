@@ -1,4 +1,4 @@
-"""BEIR-format retrieval benchmarks in, TREC run files out.
+"""BEIR-format retrieval benchmarks in (TREC run and qrels files: qa.evaluation.trec).
 
 A BEIR folder holds ``corpus.jsonl`` (``{"_id", "title", "text"}`` per line),
 ``queries.jsonl`` (``{"_id", "text"}``) and ``qrels/<split>.tsv`` (a header line, then
@@ -9,17 +9,16 @@ for Zero-shot Evaluation of Information Retrieval Models", NeurIPS 2021.
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.evaluation.metrics import rank_documents
+from qa.evaluation.trec import text_lines
 from qa.types import QAError
 
 
 class BeirFormatError(QAError):
-    """A BEIR folder or a TREC run file is missing, unreadable or malformed; the message says where."""
+    """A BEIR folder is missing, unreadable or malformed; the message says where."""
 
 
 @dataclass(frozen=True)
@@ -58,7 +57,8 @@ def load_beir(folder: Path, split: str) -> BeirDataset:
     Returns the whole corpus, the queries judged in ``qrels/<split>.tsv`` and those qrels.
     Raises ``BeirFormatError`` (a ``QAError``) naming the file, and the line where there is one,
     for: a missing folder or file, an unknown split (the message lists the available ones),
-    a line that is not a JSON object, a missing or non-string ``_id``/``text``, a repeated id,
+    a line that is not a JSON object, a missing ``_id``/``text``, an ``_id`` neither a string nor an
+    integer (integers are read as their digits), a ``text`` not a string, a repeated id,
     a malformed qrels line, or a judged query that ``queries.jsonl`` lacks. Blank lines are skipped.
     """
     folder = Path(folder)
@@ -86,24 +86,10 @@ def load_beir(folder: Path, split: str) -> BeirDataset:
     return BeirDataset(split=split, corpus=corpus, queries=queries, qrels=qrels)
 
 
-def _lines(path: Path) -> Iterator[tuple[int, str]]:
-    """Yield ``(line number, line without its newline)``, 1-based; raise BeirFormatError if unreadable."""
-    if not path.is_file():
-        raise BeirFormatError(f"{path}: file not found")
-    try:
-        with path.open(encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
-                yield number, line.rstrip("\r\n")
-    except UnicodeDecodeError as exc:
-        raise BeirFormatError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    except OSError as exc:
-        raise BeirFormatError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
-
-
 def _read_records(path: Path, with_title: bool) -> Iterator[tuple[str, str, str]]:
     """Yield ``(_id, title, text)`` from a BEIR JSONL file; title is "" for queries or when absent."""
     seen: set[str] = set()
-    for number, line in _lines(path):
+    for number, line in text_lines(path, BeirFormatError):
         if not line.strip():
             continue
         where = f"{path}:{number}"
@@ -116,24 +102,34 @@ def _read_records(path: Path, with_title: bool) -> Iterator[tuple[str, str, str]
         for field in ("_id", "text"):
             if field not in record:
                 raise BeirFormatError(f"{where}: missing field {field!r}")
-            if not isinstance(record[field], str):
-                raise BeirFormatError(f"{where}: field {field!r} must be a string")
+        doc_id = _record_id(record["_id"], where)
+        if not isinstance(record["text"], str):
+            raise BeirFormatError(f"{where}: field 'text' must be a string")
         title = record.get("title", "") if with_title else ""
         if title is None:
             title = ""
         if not isinstance(title, str):
             raise BeirFormatError(f"{where}: field 'title' must be a string")
-        doc_id = record["_id"]
         if doc_id in seen:
             raise BeirFormatError(f"{where}: id {doc_id!r} appears more than once")
         seen.add(doc_id)
         yield doc_id, title, record["text"]
 
 
+def _record_id(value, where: str) -> str:
+    """An ``_id`` as text: a string as it is, a JSON integer (``{"_id": 42}``) as its digits, so it
+    matches the qrels' ``42``; anything else raises BeirFormatError."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise BeirFormatError(f"{where}: field '_id' must be a string or an integer, got {json.dumps(value)}")
+
+
 def _read_qrels(path: Path) -> dict[str, dict[str, int]]:
     """Parse ``qrels/<split>.tsv``; the first line is skipped when it is a header (non-integer score)."""
     qrels: dict[str, dict[str, int]] = {}
-    for number, line in _lines(path):
+    for number, line in text_lines(path, BeirFormatError):
         if not line.strip():
             continue
         where = f"{path}:{number}"
@@ -156,58 +152,3 @@ def _read_qrels(path: Path) -> dict[str, dict[str, int]]:
             raise BeirFormatError(f"{where}: ({qid!r}, {doc_id!r}) judged twice with different scores")
         judged[doc_id] = grade
     return qrels
-
-
-def _check_token(value: str, what: str) -> None:
-    if not value or any(ch.isspace() for ch in value):
-        raise BeirFormatError(f"{what} {value!r} cannot be written to a TREC run: it is empty or holds whitespace")
-
-
-def write_trec_run(path: Path, run: Mapping[str, Mapping[str, float]], tag: str) -> None:
-    """Write ``run`` as a TREC run file: one ``qid Q0 docid rank score tag`` line per document.
-
-    Queries are written in sorted id order; each query's documents in the order of
-    ``qa.metrics.rank_documents`` (score descending, ties by doc id descending, as trec_eval
-    ranks them), with 1-based ranks. Scores are written with ``repr`` so they read back exactly.
-    Raises ``BeirFormatError`` when an id or the tag is empty or holds whitespace, or a score is
-    not finite; nothing is written then.
-    """
-    _check_token(tag, "run tag")
-    lines = []
-    for qid in sorted(run):
-        _check_token(qid, "query id")
-        scores = run[qid]
-        for doc_id, score in scores.items():
-            _check_token(doc_id, "document id")
-            if not math.isfinite(score):
-                raise BeirFormatError(f"score of ({qid!r}, {doc_id!r}) is {score!r}; a TREC run needs finite scores")
-        for rank, doc_id in enumerate(rank_documents(scores), start=1):
-            lines.append(f"{qid} Q0 {doc_id} {rank} {float(scores[doc_id])!r} {tag}\n")
-    Path(path).write_text("".join(lines), encoding="utf-8", newline="\n")
-
-
-def read_trec_run(path: Path) -> dict[str, dict[str, float]]:
-    """Read a TREC run file (``qid Q0 docid rank score tag`` per line) into ``{qid: {docid: score}}``.
-
-    The rank column is ignored, as trec_eval ignores it. Raises ``BeirFormatError`` naming the
-    line for a wrong field count, a non-numeric score or a document listed twice for a query.
-    """
-    path = Path(path)
-    run: dict[str, dict[str, float]] = {}
-    for number, line in _lines(path):
-        if not line.strip():
-            continue
-        fields = line.split()
-        where = f"{path}:{number}"
-        if len(fields) != 6:
-            raise BeirFormatError(f"{where}: expected 6 fields (qid Q0 docid rank score tag), got {len(fields)}")
-        qid, _, doc_id, _, score_text, _ = fields
-        try:
-            score = float(score_text)
-        except ValueError:
-            raise BeirFormatError(f"{where}: score {score_text!r} is not a number") from None
-        scores = run.setdefault(qid, {})
-        if doc_id in scores:
-            raise BeirFormatError(f"{where}: document {doc_id!r} listed twice for query {qid!r}")
-        scores[doc_id] = score
-    return run

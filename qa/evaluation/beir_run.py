@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from qa.evaluation.beir import BeirDataset, load_beir, write_trec_run
+from qa.evaluation.beir import BeirDataset, load_beir
 from qa.evaluation.metrics import evaluate_run
+from qa.evaluation.trec import write_trec_run
 from qa.retrieval.backend import BackendChoice
 from qa.retrieval.build import IndexSettings, build_index
 from qa.retrieval.retriever import Retriever, SearchSettings

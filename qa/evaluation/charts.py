@@ -1,5 +1,6 @@
 """Evaluation charts as PNG files (matplotlib, no display): recall@k by mode, recall@10 per
-document, and the reliability diagram of the answers' confidence."""
+document, the reliability diagram of the answers' confidence, and per-query differences of
+compared runs."""
 
 from __future__ import annotations
 
@@ -66,4 +67,18 @@ def reliability_chart(path: Path, bins: list[dict], title: str = "Reliability of
     ax.plot([0, 1], [0, 1], "--", color="grey", label="perfect calibration")
     ax.set(xlabel="confidence", ylabel="hit rate", title=title, xlim=(0, 1), ylim=(0, 1.05))
     ax.legend(loc="upper left", fontsize=7)
+    _save(fig, path)
+
+
+def differences_chart(path: Path, differences: dict, metric: str, baseline: str) -> None:
+    """Per-query differences against the baseline, sorted largest gain first (a "winning queries"
+    plot): one panel per run. ``differences``: ``{run: [(qid, run - baseline), ...]}`` sorted."""
+    runs = list(differences)
+    fig, axes = _pyplot().subplots(len(runs), 1, figsize=(7, 2.4 * max(len(runs), 1)), squeeze=False)
+    for ax, run in zip(axes[:, 0], runs):
+        values = [d for _, d in differences[run]]
+        ax.bar(range(len(values)), values, width=1.0,
+               color=["tab:green" if d > 0 else "tab:red" if d < 0 else "grey" for d in values])
+        ax.axhline(0, color="black", linewidth=0.6)
+        ax.set(ylabel=f"Δ {metric}", title=f"{run} − {baseline}, per query (sorted)", xticks=[])
     _save(fig, path)

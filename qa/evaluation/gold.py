@@ -154,7 +154,7 @@ def evaluate_gold(
     modes: tuple[str, ...] = MODES,
     k: int = 10,
     base: SearchSettings = SearchSettings(),
-    answer_settings: AnswerSettings = AnswerSettings(),
+    answer_settings: AnswerSettings | None = None,
     answers: bool = True,
     progress=None,
 ) -> EvalResult:
@@ -163,6 +163,7 @@ def evaluate_gold(
     ``progress(done, total)`` is called after each question (all its modes and its answer).
     Raises QAError when an evidence quote is in no document.
     """
+    answer_settings = answer_settings or AnswerSettings()
     finder = QuoteFinder(retriever)
     located = locate_evidence(finder, questions)
     vectors = retriever.encode_many([q.question for q in questions])

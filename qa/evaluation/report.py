@@ -20,7 +20,7 @@ ANSWER_COLUMNS = (("hit_rate", "hit rate"), ("paraphrased_hit_rate", "hit rate, 
                   ("abstain_recall", "abstention recall"), ("calibration_error", "calibration error"))
 
 
-def _table(rows: list[list[str]]) -> str:
+def markdown_table(rows: list[list[str]]) -> str:
     head, *body = rows
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(r) + " |" for r in body]
@@ -36,7 +36,7 @@ def metrics_table(modes: dict) -> str:
     if not modes:
         return ""
     metrics = list(dict.fromkeys(k for v in modes.values() for k in v))
-    return _table([["mode", *metrics]] + [[m, *(_cell(v.get(k)) for k in metrics)] for m, v in modes.items()])
+    return markdown_table([["mode", *metrics]] + [[m, *(_cell(v.get(k)) for k in metrics)] for m, v in modes.items()])
 
 
 def answers_table(by_split: dict[str, dict]) -> str:
@@ -46,7 +46,7 @@ def answers_table(by_split: dict[str, dict]) -> str:
         a, lat = s.get("answers", {}), s.get("latency_ms", {})
         rows.append([split, *(_cell(a.get(key)) for key, _ in ANSWER_COLUMNS),
                      f"{lat.get('mean', 0):.0f}", f"{lat.get('p95', 0):.0f}"])
-    return _table(rows)
+    return markdown_table(rows)
 
 
 def answer_type_table(by_split: dict[str, EvalResult]) -> str:
@@ -55,7 +55,7 @@ def answer_type_table(by_split: dict[str, EvalResult]) -> str:
     for split, r in by_split.items():
         for name, f in by_answer_type(r.rows).items():
             rows.append([split, name, str(f["questions"]), _cell(f["hit_rate"]), _cell(f["short_answer_right"])])
-    return _table(rows) if len(rows) > 1 else ""
+    return markdown_table(rows) if len(rows) > 1 else ""
 
 
 def _charts(folder: Path, result: EvalResult, prefix: str = "", title: str = "") -> list[str]:
@@ -93,7 +93,7 @@ def _per_question(result: EvalResult) -> list[str]:
         pages = ",".join(map(str, r.cited_pages)) + ("" if r.page_right is None else " ✓" if r.page_right else " ✗")
         rows.append([r.id, r.split, *firsts, answer, short, pages, outcome(r)])
     return ["`first relevant` is the rank of the first relevant passage (- = none in the top 20); "
-            "✓/✗ mark a short answer or cited page that was checked.", "", _table(rows), ""]
+            "✓/✗ mark a short answer or cited page that was checked.", "", markdown_table(rows), ""]
 
 
 def write_report(folder: Path, result: EvalResult, title: str, extra: dict | None = None) -> list[Path]:

@@ -11,9 +11,13 @@ from dataclasses import dataclass
 from qa.answers.answer import AnswerSettings, answer_question
 from qa.answers.quotes import QuoteFinder
 from qa.evaluation.answer_metrics import is_hit
-from qa.evaluation.gold import GoldQuestion, locate_evidence
+from qa.evaluation.gold import GoldQuestion
 from qa.evaluation.metrics import evaluate_run
+from qa.evaluation.runs import gold_qrels, retrieval_run
 from qa.retrieval.retriever import Retriever, SearchSettings
+
+__all__ = ["DENSE_WEIGHTS", "RRF_KS", "THRESHOLDS", "SweepPoint", "fusion_grid", "gold_qrels", "sweep_answers",
+           "sweep_fusion"]  # gold_qrels (qa.evaluation.runs) stays importable from here
 
 RRF_KS = (5, 10, 20, 40, 60, 100)
 DENSE_WEIGHTS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
@@ -40,30 +44,13 @@ def sweep_fusion(retriever: Retriever, queries: dict[str, str], qrels: dict[str,
 
     ``key`` "chunk" ranks chunk ids (gold sets), "doc" ranks document ids (BEIR).
     """
-    qids = sorted(queries)
     if vectors is None:
-        vectors = retriever.encode_many([queries[q] for q in qids])
+        vectors = retriever.encode_many([queries[q] for q in sorted(queries)])
     points = []
     for setting in fusion_grid():
-        settings = SearchSettings(mode="hybrid", k=10, depth=100, **setting)
-        run = {}
-        for qid, vec in zip(qids, vectors):
-            hits = retriever.search(queries[qid], settings, query_vector=vec)
-            ids = [h.chunk.chunk_id if key == "chunk" else h.chunk.doc_id for h in hits]
-            run[qid] = {i: float(len(ids) - r) for r, i in enumerate(ids)}
+        run = retrieval_run(retriever, queries, SearchSettings(mode="hybrid", k=10, depth=100, **setting), key, vectors)
         points.append(SweepPoint(setting, evaluate_run(run, qrels, (metric,))[metric]))
     return sorted(points, key=lambda p: -p.score)
-
-
-def gold_qrels(retriever: Retriever, questions: list[GoldQuestion]) -> dict[str, dict[str, int]]:
-    """Chunk-level judgements of the answerable gold questions (span overlap with evidence)."""
-    located = locate_evidence(QuoteFinder(retriever), questions)
-    qrels = {}
-    for q in questions:
-        places = [p for quote in located[q.id] for p in quote]
-        if places:
-            qrels[q.id] = {c.chunk_id: 1 for c in retriever.chunks_overlapping(places)}
-    return qrels
 
 
 def sweep_answers(retriever: Retriever, questions: list[GoldQuestion], search: SearchSettings,

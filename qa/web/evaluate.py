@@ -1,6 +1,6 @@
 """The Evaluate page section: the gold sets (home and real documents) side by side for a chosen
 split and modes, with progress, the Recall@k chart (k numeric), the reliability of the answers'
-confidence and per-question rows."""
+confidence and per-question rows; below, the modes compared with significance tests (qa/web/compare.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 import streamlit as st
 
 from qa.types import QAError
+from qa.web.compare import compare_ui
 from qa.web.loading import wait_ready
 from qa.web.view import md_escape
 
@@ -77,15 +78,15 @@ def evaluate_ui(loader) -> None:
                 st.error(md_escape(exc))
                 return
         st.session_state["eval"] = (split, results)
-    if "eval" not in st.session_state:
-        return
-    split, results = st.session_state["eval"]
-    if len(results) > 1:
-        side_by_side_ui(split, results)
-    for name, result in results.items():
+    if "eval" in st.session_state:
+        shown_split, results = st.session_state["eval"]
         if len(results) > 1:
-            st.subheader(md_escape(Path(name).name))
-        results_ui(split, result, key=name)
+            side_by_side_ui(shown_split, results)
+        for name, result in results.items():
+            if len(results) > 1:
+                st.subheader(md_escape(Path(name).name))
+            results_ui(shown_split, result, key=name)
+    compare_ui(loader, split, modes)
 
 
 def side_by_side_ui(split: str, results: dict) -> None:
