@@ -6,7 +6,8 @@ Runs both gold sets (home: corpus/ in --index, refreshed first if stale; real: e
 in eval/cache/real-index, built if missing or stale) on both splits through the real pipeline
 and writes every retrieval and answer figure, rounded to 4 places. Run it with the change that
 moves the figures (a new answer model, a retrieval change), say why in the commit, and update
-the README's evaluation tables (tests/test_readme_figures.py checks them against this record).
+the tables of docs/evaluation.md and the README's headline figures (tests/test_readme_figures.py
+checks them against this record).
 """
 
 from __future__ import annotations

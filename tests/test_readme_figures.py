@@ -1,6 +1,6 @@
-"""The README's evaluation figures are the ones eval/expected.json records (and
-tests/test_quality_floors.py holds), and its counts are the gold files' own: a change that moves
-them must update both."""
+"""The evaluation figures of docs/evaluation.md and the README's headline figures are the ones
+eval/expected.json records (and tests/test_quality_floors.py holds), and the counts are the gold
+files' own: a change that moves them must update the record and both pages."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ from qa.evaluation.gold import load_gold
 ROOT = Path(__file__).resolve().parent.parent
 EXPECTED = json.loads((ROOT / "eval" / "expected.json").read_text(encoding="utf-8"))["sets"]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-SECTION = README[README.index("## Evaluation"):README.index("### Tests that hold these figures")]
+EVALUATION = (ROOT / "docs" / "evaluation.md").read_text(encoding="utf-8")
+SECTION = EVALUATION[EVALUATION.index("# Evaluation"):EVALUATION.index("## Tests that hold these figures")]
+HEADLINES = README[README.index("## Headline figures"):README.index("## How it works")]
 MODE_COLUMNS = ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10", "paraphrased_recall@5")
 ANSWER_COLUMNS = ("hit_rate", "paraphrased_hit_rate", "short_answer_right", "cited_page_right", "citation_precision",
                   "abstain_precision", "abstain_recall", "calibration_error")
@@ -53,7 +55,7 @@ def test_table_rows_by_hand():
 def close(shown: float | None, recorded: float | None) -> bool:
     if shown is None or recorded is None:
         return shown is recorded
-    return abs(shown - recorded) <= 0.0005 + 1e-9   # the README shows 3 places, the record 4
+    return abs(shown - recorded) <= 0.0005 + 1e-9   # the pages show 3 places, the record 4
 
 
 @pytest.mark.parametrize("name, split", SETS_SPLITS)
@@ -106,3 +108,43 @@ def test_real_split_table_names_the_split_and_its_documents(split):
                           str(sum(q.paraphrased for q in questions))]
     assert cells[1] == str(EXPECTED["real"][split]["questions"])
     assert len({d for q in questions for d in q.docs}) == 6 == len(cells[4].split(", "))
+
+
+def headline(label: str) -> tuple[str, str]:
+    """(figure, link) of the README's headline row that starts with ``label``."""
+    row = next(line for line in HEADLINES.splitlines() if line.startswith(f"| {label}"))
+    cells = [c.strip() for c in row.strip().strip("|").split("|")]
+    return cells[1], re.search(r"\]\(([^)]+)\)", cells[2]).group(1)
+
+
+@pytest.mark.parametrize("label, name, kind, key, link", [
+    ("retrieval, home gold set: hybrid nDCG@10", "home", "modes", "ndcg@10", "docs/evaluation.md#retrieval"),
+    ("retrieval, real PDFs gold set: hybrid nDCG@10", "real", "modes", "ndcg@10", "docs/evaluation.md#retrieval"),
+    ("answers, home gold set: hit rate", "home", "answers", "hit_rate", "docs/evaluation.md#answers"),
+    ("answers, real PDFs gold set: hit rate", "real", "answers", "hit_rate", "docs/evaluation.md#answers"),
+])
+def test_readme_headlines_are_the_recorded_figures(label, name, kind, key, link):
+    shown, linked = headline(label)
+    record = EXPECTED[name]["report"][kind]
+    recorded = record["hybrid"][key] if kind == "modes" else record[key]
+    assert close(float(shown), recorded), (label, shown, recorded)
+    assert linked == link
+
+
+def test_readme_headline_beir_figure_is_the_evaluation_pages():
+    shown, linked = headline("retrieval, BEIR SciFact")
+    beir = EVALUATION[EVALUATION.index("### BEIR"):]
+    assert table_rows(beir, keys=1)[("hybrid",)][0] == float(shown) and linked == "docs/evaluation.md#beir"
+
+
+def test_readme_headline_page_time_is_the_benchmarks():
+    shown, linked = headline("the page: Ask to answer drawn, p50")
+    bench = json.loads((ROOT / "eval" / "bench-page-2026-11-29.json").read_text(encoding="utf-8"))
+    assert shown == f"{bench['answer_ms']['p50']:.0f} ms" and linked == "docs/performance.md#the-page"
+    assert f"p50 {bench['answer_ms']['p50']:.0f} ms" in (ROOT / "docs" / "performance.md").read_text(encoding="utf-8")
+
+
+def test_every_readme_figure_links_to_where_it_is_measured():
+    rows = [line for line in HEADLINES.splitlines() if line.startswith("| ") and not line.startswith("| measure")]
+    assert len(rows) == 6
+    assert all(re.search(r"\]\(docs/[a-z-]+\.md#[a-z-]+\)", row) for row in rows)
