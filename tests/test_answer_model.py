@@ -23,6 +23,8 @@ from qa.retrieval.retriever import Retriever
 from qa.retrieval.store import load_index
 from qa.types import SettingsError
 
+LINEAR = AnswerSettings(stage="linear")  # this file tests the linear sentence scorer (`--stage linear`)
+
 
 def test_packaged_model_matches_the_code_and_was_fit():
     row = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
@@ -71,16 +73,16 @@ def tiny(tmp_path, fake_encoder):
 
 def test_clear_question_is_answered_with_its_sentence_and_short_answer(tiny):
     retriever, finder = tiny
-    ans = answer_question(retriever, finder, "Within how many years must operators deorbit retired satellites?")
+    ans = answer_question(retriever, finder, "Within how many years must operators deorbit retired satellites?", settings=LINEAR)
     assert not ans.abstained and "within five years" in ans.answer.text
     assert ans.answer.short == "five years"
-    assert ans.confidence >= AnswerSettings().abstain_threshold
+    assert ans.confidence >= LINEAR.abstain_threshold
 
 
 def test_near_miss_is_refused_and_still_shows_passages(tiny):
     """The corpus speaks of the European Space Agency but gives no budget of it for 2025."""
     retriever, finder = tiny
-    ans = answer_question(retriever, finder, "What budget does the European Space Agency have for 2025?")
+    ans = answer_question(retriever, finder, "What budget does the European Space Agency have for 2025?", settings=LINEAR)
     assert ans.abstained and ans.answer is None and ans.citations == ()
     assert ans.passages and ans.passages[0].chunk.doc_id == "agency"
 
@@ -88,7 +90,7 @@ def test_near_miss_is_refused_and_still_shows_passages(tiny):
 def test_near_miss_gets_a_low_confidence_and_its_passages(tiny):
     """Whether or not it is refused, the near miss's quote is given a low probability of answering."""
     retriever, finder = tiny
-    ans = answer_question(retriever, finder, "What budget does the European Space Agency have for 2025?")
+    ans = answer_question(retriever, finder, "What budget does the European Space Agency have for 2025?", settings=LINEAR)
     assert ans.confidence < 0.5 and ans.passages[0].chunk.doc_id == "agency"
     assert ans.answer is None or ans.answer.short == ""   # no amount in the corpus: no short answer
 
@@ -96,9 +98,9 @@ def test_near_miss_gets_a_low_confidence_and_its_passages(tiny):
 def test_settings_threshold_overrides_the_models(tiny):
     retriever, finder = tiny
     question = "What budget does the European Space Agency have for 2025?"
-    assert not answer_question(retriever, finder, question, settings=AnswerSettings(abstain_threshold=0.0)).abstained
+    assert not answer_question(retriever, finder, question, settings=AnswerSettings(stage="linear", abstain_threshold=0.0)).abstained
     clear = "Within how many years must operators deorbit retired satellites?"
-    assert answer_question(retriever, finder, clear, settings=AnswerSettings(abstain_threshold=1.0)).abstained
+    assert answer_question(retriever, finder, clear, settings=AnswerSettings(stage="linear", abstain_threshold=1.0)).abstained
 
 
 
@@ -116,5 +118,5 @@ def test_a_refusal_never_shows_more_confidence_than_the_answerability(tiny, monk
         return dataclasses.replace(real(*args, **kwargs), confidence=0.91, answerable=0.2)
 
     monkeypatch.setattr(answer_module, "score", sure_quote_unlikely_answer)
-    ans = answer_question(retriever, finder, "Within how many years must operators deorbit retired satellites?")
+    ans = answer_question(retriever, finder, "Within how many years must operators deorbit retired satellites?", settings=LINEAR)
     assert ans.abstained and ans.confidence == pytest.approx(0.2)

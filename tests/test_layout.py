@@ -15,10 +15,11 @@ STAGES = {
     "qa.version": 0, "qa.types": 0, "qa.tuning": 0,
     "qa.ingestion": 1,
     "qa.retrieval": 2,
-    "qa.answers": 3,
-    "qa.evaluation": 4,
-    "qa.api": 5, "qa": 5,
-    "qa.cli": 6, "qa.web": 6,
+    "qa.reader": 3,
+    "qa.answers": 4,
+    "qa.evaluation": 5,
+    "qa.api": 6, "qa": 6,
+    "qa.cli": 7, "qa.web": 7,
 }
 MAX_LINES = 300
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from qa.answers.calibration import Calibration, load_calibration
 from qa.answers.citations import make_citation, primacy
 from qa.answers.features import (
     QUESTION_FEATURES,
@@ -30,7 +31,9 @@ from qa.answers.features import (
 )
 from qa.answers.model import AnswerModel, load_defaults, load_model
 from qa.answers.quotes import QuoteFinder
+from qa.answers.reading import answer_from_reading
 from qa.answers.short import short_answer, wanted_type
+from qa.reader.model import load_reader
 from qa.retrieval.retriever import Retriever, SearchSettings, clean_query
 from qa.retrieval.tokenize import tokenize
 from qa.types import Answer, AnswerSpan, Hit, SettingsError
@@ -39,17 +42,31 @@ ABSTAIN_TEXT = "The corpus does not answer this."
 CITATION_DEPTH = 10  # passages searched for other documents that carry the answer's sentence
 
 
+STAGES = ("reader", "linear")
+
+
 @dataclass(frozen=True)
 class AnswerSettings:
-    """How answers are chosen. ``None`` takes the fitted model's value (answer_model.json)."""
+    """How answers are chosen. ``stage`` "reader" (the default) reads the top passages with the
+    trained reader (qa.reader) and calibrates its confidence (calibration.json); "linear" is the
+    earlier sentence scorer (answer_model.json), kept to be measured side by side. ``None`` takes
+    the stage's fitted value."""
 
     passages: int | None = None
     abstain_threshold: float | None = None
     duplicate_similarity: float = 0.9
+    stage: str = "reader"
     model: AnswerModel | None = field(default=None, repr=False)
+    calibration: Calibration | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        passages, threshold = (self.model.passages, self.model.threshold) if self.model else load_defaults()
+        if self.stage not in STAGES:
+            raise SettingsError(f"stage must be one of {', '.join(STAGES)}, got {self.stage!r}")
+        if self.stage == "reader":
+            cal = self.calibration or load_calibration()
+            passages, threshold = cal.passages, cal.threshold
+        else:
+            passages, threshold = (self.model.passages, self.model.threshold) if self.model else load_defaults()
         if self.passages is None:
             object.__setattr__(self, "passages", passages)
         if self.abstain_threshold is None:
@@ -119,6 +136,8 @@ def answer_question(
     hits = retriever.search(question, replace(search, k=depth, depth=max(search.depth, depth)), query_vector=qvec)
     timings = dict(retriever.last_timings, encode=encode_ms)
     t = time.perf_counter()
+    if settings.stage == "reader":
+        return _read(retriever, finder, question, qvec, hits, search, settings, timings, started)
     model = settings.model or load_model()
     scored = score(*gather(retriever, question, qvec, hits[: settings.passages]), model)
     if scored is None or model.refuses(scored.answerable, scored.topic, settings.abstain_threshold,
@@ -131,16 +150,45 @@ def answer_question(
                       confidence=round(min(scored.confidence, scored.answerable), 4) if scored else 0.0,
                       answer=None, citations=(), passages=tuple(hits[: search.k]), timings_ms=timings)
     best = scored.candidates[scored.chosen]
-    span, citations = _cite(retriever, finder, question, best.doc_id, best.start, best.end, hits, settings)
+    short = short_answer(question, retriever.documents[best.doc_id].text[best.start:best.end], wanted_type(question))
+    short = (best.start + short[0], best.start + short[1]) if short else None
+    span, citations = _cite(retriever, finder, best.doc_id, best.start, best.end, short, hits, settings)
     timings["answer"] = (time.perf_counter() - t) * 1000
     timings["total"] = (time.perf_counter() - started) * 1000
     return Answer(question=question, abstained=False, confidence=round(scored.confidence, 4), answer=span,
                   citations=citations, passages=tuple(hits[: search.k]), timings_ms=timings)
 
 
-def _cite(retriever, finder: QuoteFinder, question, doc_id, start, end, hits, settings):
+def _read(retriever, finder, question, qvec, hits, search, settings, timings, started) -> Answer:
+    """The reader's answer: its best span's sentences, with the calibrated P(right), or a refusal."""
+    t = time.perf_counter()
+    cal = settings.calibration or load_calibration()
+    n = settings.passages
+    reading = load_reader().read(question, [h.chunk.text for h in hits[:n]], max_tokens=cal.window or None)
+    timings["reader"] = (time.perf_counter() - t) * 1000
+    terms = QueryTerms.of(retriever.term_weights(tokenize(question)))
+    rare_top, _, topic = question_constants(question, terms, hits[:n],
+                                            retriever.passage_vectors([h.chunk for h in hits[:n]]), qvec)
+    best = answer_from_reading(reading, hits, topic, rare_top, n, cal.rank_weight)
+    confidence = round(cal.probability(best.features), 4) if best else 0.0
+    if best is None or confidence < settings.abstain_threshold:
+        timings["answer"] = (time.perf_counter() - t) * 1000
+        timings["total"] = (time.perf_counter() - started) * 1000
+        return Answer(question=question, abstained=True, confidence=confidence, answer=None, citations=(),
+                      passages=tuple(hits[: search.k]), timings_ms=timings)
+    span, citations = _cite(retriever, finder, best.doc_id, best.start, best.end,
+                            (best.short_start, best.short_end), hits, settings)
+    timings["answer"] = (time.perf_counter() - t) * 1000
+    timings["total"] = (time.perf_counter() - started) * 1000
+    return Answer(question=question, abstained=False, confidence=confidence, answer=span,
+                  citations=citations, passages=tuple(hits[: search.k]), timings_ms=timings)
+
+
+def _cite(retriever, finder: QuoteFinder, doc_id, start, end, short, hits, settings):
     """The answer span (moved to the primary source when it holds the same words) and citations.
 
+    ``short`` is the short answer's absolute ``(start, end)`` inside ``[start, end)``, or None; it
+    moves with the quote when the primary source holds the same characters, else the quote stays.
     Other documents that carry the same sentence (an article quoting the framework) are looked
     for among the retrieved passages, so the cost does not grow with the corpus.
     """
@@ -153,11 +201,21 @@ def _cite(retriever, finder: QuoteFinder, question, doc_id, start, end, hits, se
     places.sort(key=lambda p: (primacy(docs[p[0]]), -p[3]))
     a_doc, a_start, a_end, _ = places[0]
     a_text = docs[a_doc].text[a_start:a_end]
-    short = short_answer(question, a_text, wanted_type(question))
+    rel = None
+    if short:
+        wanted = docs[doc_id].text[short[0]:short[1]]
+        if a_doc == doc_id and a_start == start:
+            rel = (short[0] - start, short[1] - start)
+        elif wanted and wanted in a_text:
+            rel = (a_text.index(wanted), a_text.index(wanted) + len(wanted))
+        else:  # the primary source words it otherwise: quote the place the short answer is in
+            places.sort(key=lambda p: (p[:3] != (doc_id, start, end),))
+            a_doc, a_start, a_end, a_text = doc_id, start, end, text
+            rel = (short[0] - start, short[1] - start)
     span = AnswerSpan(
         doc_id=a_doc, start=a_start, end=a_end, text=a_text, page=docs[a_doc].page_at(a_start),
-        short=a_text[short[0]:short[1]] if short else "",
-        short_start=a_start + short[0] if short else None, short_end=a_start + short[1] if short else None,
+        short=a_text[rel[0]:rel[1]] if rel else "",
+        short_start=a_start + rel[0] if rel else None, short_end=a_start + rel[1] if rel else None,
     )
     citations = tuple(make_citation(n, docs[d], s, e) for n, (d, s, e, _) in enumerate(places, start=1))
     return span, citations

@@ -97,14 +97,14 @@ def cmd_ask(args) -> int:
         print(json.dumps(answer_to_json(ans, lambda h: hit_json(h, docs)), ensure_ascii=False))
         return 0
     if ans.abstained:
-        print(f"{ABSTAIN_TEXT} (confidence {ans.confidence:.2f})\n\nClosest passages:")
+        print(f"{ABSTAIN_TEXT} (chance it answers: {ans.confidence:.0%})\n\nClosest passages:")
         print_hits(list(ans.passages)[: args.k], docs)
         return 0
     a = ans.answer
     print(textwrap.fill(f"\u201c{a.text}\u201d " + " ".join(f"[{c.n}]" for c in ans.citations), 100))
     if a.short:
         print(f"\nShort answer: {a.short}")
-    print(f"Confidence: {ans.confidence:.2f}\n")
+    print(f"Confidence: {ans.confidence:.0%} (calibrated chance that the quote answers the question)\n")
     for c in ans.citations:
         where = f"p. {c.page}" if c.page is not None else (c.section or "-")
         print(f"[{c.n}] {c.reference}\n    {c.doc_id} [{c.start}:{c.end}] {where}" + (f"\n    {c.url}" if c.url else ""))

@@ -1,4 +1,5 @@
-"""The ``qa fit-answers`` sub-command: refit the answer model on the gold sets' tuning questions."""
+"""The ``qa fit-answers`` sub-command: refit the answer stage on the gold sets' tuning questions:
+the reader's calibration (calibration.json), or with ``--linear`` the earlier sentence scorer."""
 
 from __future__ import annotations
 
@@ -16,9 +17,43 @@ def add_parsers(sub) -> None:
                    help="also print figures per set and split (tuning out-of-fold; reporting with the new model)")
     p.add_argument("--dry-run", action="store_true", help="fit and report but write nothing")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--linear", action="store_true",
+                   help="refit the earlier linear sentence scorer (answer_model.json) instead of the reader's calibration")
+
+
+def cmd_fit_calibration(args) -> int:
+    from qa.answers.calibration import CALIBRATION_PATH
+    from qa.evaluation.calibrate import WINDOWS, collect_reads, fit_calibration
+    from qa.evaluation.gold import load_gold
+    from qa.evaluation.goldsets import gold_set, open_gold_retriever
+    from qa.reader.model import load_reader
+
+    reader = load_reader()
+    by_window: dict[int, list] = {w: [] for w in WINDOWS}
+    for name in [s.strip() for s in args.sets.split(",") if s.strip()]:
+        g = gold_set(name)
+        retriever = open_gold_retriever(g)
+        tune = [q for q in load_gold(g.questions) if q.split == "tune"]
+        for window in WINDOWS:
+            print(f"reading the {name} gold set's tuning questions (windows of {window})", file=sys.stderr)
+            by_window[window] += collect_reads(name, retriever, reader, tune,
+                                              Path(args.cache) if args.cache else None, window)
+    cal, about = fit_calibration(by_window)
+    out = Path(args.out) if args.out else CALIBRATION_PATH
+    if not args.dry_run:
+        out.write_text(json.dumps(cal.to_json(), indent=1) + "\n", encoding="utf-8")
+    if args.json:
+        print(json.dumps({"calibration": str(out), "written": not args.dry_run, "about": about}, indent=1))
+        return 0
+    print(f"{'wrote' if not args.dry_run else 'fitted (not written)'} {out}: passages={cal.passages}, "
+          f"window={cal.window}, rank_weight={cal.rank_weight}, threshold={cal.threshold}, tuning hit {about['hit_answerable_mean_of_sets']}, "
+          f"out-of-fold log loss {about['oof_log_loss']}")
+    return 0
 
 
 def cmd_fit_answers(args) -> int:
+    if not args.linear:
+        return cmd_fit_calibration(args)
     from qa.answers.model import MODEL_PATH
     from qa.evaluation.answer_data import collect
     from qa.evaluation.fit import fit_answer_model, report

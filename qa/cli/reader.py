@@ -19,7 +19,7 @@ def add_parsers(sub) -> None:
     p.add_argument("--log", default="eval/reader-train-log.csv", help="CSV of loss and dev EM/F1 over steps")
     p.add_argument("--base-model", default=d.base_model, help="encoder to start from (name or folder)")
     for name in ("questions", "dev_articles", "dev_questions", "max_tokens", "stride", "batch", "seed",
-                 "eval_every", "threads"):
+                 "eval_every", "threads", "steps"):
         p.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(d, name))
     for name in ("neg_same", "neg_other", "lr", "warmup", "checkpoint_minutes"):
         p.add_argument("--" + name.replace("_", "-"), type=float, default=getattr(d, name))
@@ -48,7 +48,7 @@ def cmd_train_reader(args) -> int:
                           max_tokens=args.max_tokens, stride=args.stride, neg_same=args.neg_same,
                           neg_other=args.neg_other, batch=args.batch, lr=args.lr, warmup=args.warmup,
                           seed=args.seed, eval_every=args.eval_every, checkpoint_minutes=args.checkpoint_minutes,
-                          threads=args.threads)
+                          threads=args.threads, steps=args.steps)
     except ValueError as exc:
         raise SettingsError(str(exc)) from exc
     summary = train(s, Path(args.work), Path(args.log), progress=not args.no_progress, max_steps=args.max_steps)

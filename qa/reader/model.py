@@ -80,12 +80,18 @@ class Reader:
         except Exception as exc:  # onnxruntime raises its own exception types
             raise ReaderError(f"{path}: ONNX Runtime cannot load the reader ({exc})") from exc
 
-    def windows(self, question: str, passages: list[str]) -> Windows:
-        """The windows the reader reads for ``question`` over ``passages``."""
-        return make_windows(self.tokenizer, question, passages, self.max_tokens, self.stride)
+    def windows(self, question: str, passages: list[str], max_tokens: int | None = None) -> Windows:
+        """The windows the reader reads for ``question`` over ``passages``: of the card's size, or
+        of ``max_tokens`` word pieces (at most 512, the model's positions)."""
+        size = max_tokens or self.max_tokens
+        if not 32 <= size <= 512:
+            raise ReaderError(f"reader window must be between 32 and 512 word pieces, got {size}")
+        return make_windows(self.tokenizer, question, passages, size, min(self.stride, size // 2 - 1))
 
-    def logits(self, windows: Windows, batch: int = 32) -> tuple[np.ndarray, np.ndarray]:
-        """(start, end) logits, windows x tokens, for ``windows``."""
+    def logits(self, windows: Windows, batch: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """(start, end) logits, windows x tokens, for ``windows``, ``batch`` windows a run (one by
+        one by default: on a CPU a window of 256 word pieces fills the matrix units alone, and
+        batching would pad the shorter windows)."""
         starts, ends = [], []
         for b in range(0, len(windows), batch):
             part = windows.select(np.arange(b, min(b + batch, len(windows))))
@@ -100,9 +106,10 @@ class Reader:
         return np.concatenate(starts), np.concatenate(ends)
 
     def read(self, question: str, passages: list[str], max_answer_tokens: int = 30,
-             per_window: int = 3) -> Reading:
-        """The reader's spans over ``passages`` (character offsets into each passage's text)."""
-        win = self.windows(question, passages)
+             per_window: int = 3, max_tokens: int | None = None) -> Reading:
+        """The reader's spans over ``passages`` (character offsets into each passage's text), read
+        in windows of ``max_tokens`` word pieces (default: the card's, the training window)."""
+        win = self.windows(question, passages, max_tokens)
         if not len(win):
             return Reading((), (), ())
         start, end = self.logits(win)

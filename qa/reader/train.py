@@ -53,12 +53,20 @@ class TrainSettings:
     eval_every: int = 400
     checkpoint_minutes: float = 5.0
     threads: int = 0
+    steps: int = 0  # 0: one pass over every batch; else the run (and its schedule) stops there
 
     def __post_init__(self) -> None:
         if self.questions < 1 or self.batch < 1:
             raise ValueError("questions and batch must be at least 1")
         if not (0 <= self.neg_same <= 1 and 0 <= self.neg_other <= 1):
             raise ValueError("neg_same and neg_other are probabilities (0..1)")
+        if self.steps < 0:
+            raise ValueError("steps must be 0 (every batch) or positive")
+
+
+# Settings that do not change what is learnt from which data: a run may resume with other values.
+# (``steps`` shortens the schedule from the resumed step on; the summary records every change.)
+RESUMABLE = ("eval_every", "checkpoint_minutes", "threads", "steps")
 
 
 def predict_text(model, tokenizer, question: str, context: str, s: TrainSettings) -> str:
@@ -118,20 +126,26 @@ def train(s: TrainSettings, work: Path, log_path: Path, progress: bool = True, m
     no_decay = [p for n, p in model.named_parameters() if p.requires_grad and (n.endswith("bias") or "LayerNorm" in n)]
     optim = torch.optim.AdamW([{"params": decay, "weight_decay": s.weight_decay},
                                {"params": no_decay, "weight_decay": 0.0}], lr=s.lr)
-    total = len(batches)
+    total = min(s.steps, len(batches)) if s.steps else len(batches)
     sched = get_linear_schedule_with_warmup(optim, int(s.warmup * total), total)
 
     ckpt = work / "checkpoint.pt"
     step = 0
     elapsed_before = 0.0
+    changes: list[dict] = []
     if ckpt.exists():
         state = torch.load(ckpt, map_location="cpu", weights_only=False)
-        if state["settings"] != asdict(s):
+        was = {k: v for k, v in state["settings"].items() if k not in RESUMABLE}
+        if was != {k: v for k, v in asdict(s).items() if k not in RESUMABLE}:
             raise ValueError(f"{ckpt} was written with other settings; delete {work} to start afresh")
         model.load_state_dict(state["model"])
         optim.load_state_dict(state["optim"])
-        sched.load_state_dict(state["sched"])
         step = state["step"]
+        changes = state.get("changes", [])
+        if state["settings"] != asdict(s):
+            changes.append({"at_step": step, "from": {k: v for k, v in state["settings"].items() if v != asdict(s).get(k)},
+                            "to": {k: v for k, v in asdict(s).items() if v != state["settings"].get(k)}})
+        sched.load_state_dict({**state["sched"], "base_lrs": [s.lr] * len(optim.param_groups)})
         elapsed_before = state["elapsed"]
         torch.set_rng_state(state["torch_rng"])
     _trim_log(log_path, step)
@@ -141,7 +155,7 @@ def train(s: TrainSettings, work: Path, log_path: Path, progress: bool = True, m
         tmp = ckpt.with_suffix(".tmp")
         torch.save({"settings": asdict(s), "model": model.state_dict(), "optim": optim.state_dict(),
                     "sched": sched.state_dict(), "step": step, "torch_rng": torch.get_rng_state(),
-                    "elapsed": elapsed_before + time.time() - t0}, tmp)
+                    "elapsed": elapsed_before + time.time() - t0, "changes": changes}, tmp)
         os.replace(tmp, ckpt)
 
     from tqdm import tqdm
@@ -183,7 +197,8 @@ def train(s: TrainSettings, work: Path, log_path: Path, progress: bool = True, m
     save()
     summary = {"steps": step, "total_steps": total, "windows": int(len(lengths)), "first_loss": first_loss,
                "last_loss": float(np.mean(recent)) if recent else None,
-               "seconds": round(elapsed_before + time.time() - t0, 1), "settings": asdict(s)}
+               "seconds": round(elapsed_before + time.time() - t0, 1), "settings": asdict(s),
+               "resumed_with_changes": changes}
     if step == total:
         final = work / "final"
         model.save_pretrained(final)

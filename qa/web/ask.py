@@ -86,7 +86,7 @@ def answer_ui(index, ans) -> None:
 
     docs = index.documents
     if ans.abstained:
-        html(f'<div class="refusal">{esc(ABSTAIN_TEXT)} <span class="meta">(confidence {ans.confidence:.2f})</span></div>')
+        html(f'<div class="refusal">{esc(ABSTAIN_TEXT)} <span class="meta">(chance it answers: {ans.confidence:.0%})</span></div>')
         st.caption("The closest passages:")
         passages_ui(index, ans.passages)
         return
@@ -95,7 +95,7 @@ def answer_ui(index, ans) -> None:
     marks = " ".join(f"[{c.n}]" for c in ans.citations)
     html(f'<div class="answer">“{highlight(a.text, spans, base=a.start)}” {esc(marks)}</div>')
     if a.short:
-        html(f'<div>Short answer: <b>{esc(a.short)}</b> <span class="meta">· confidence {ans.confidence:.2f}</span></div>')
+        html(f'<div>Short answer: <b>{esc(a.short)}</b> <span class="meta">· chance this quote answers the question: {ans.confidence:.0%}</span></div>')
     st.markdown("#### Citations")
     for c in ans.citations:
         where = f"p. {c.page}" if c.page is not None else (f"section “{c.section}”" if c.section else "")

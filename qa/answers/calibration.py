@@ -1,0 +1,67 @@
+"""The reader's calibration: P(the quoted answer is right) from the reader's scores and retrieval
+features, how many passages are read, and the refusal threshold, stored as plain numbers in
+calibration.json. Fit on the gold sets' tuning splits by ``qa fit-answers`` (qa/evaluation/calibrate.py).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from qa.answers.model import LinearModel
+from qa.answers.reading import READER_FEATURES
+from qa.types import SettingsError
+
+CALIBRATION_PATH = Path(__file__).with_name("calibration.json")
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """``model`` turns READER_FEATURES into P(right); below ``threshold`` the answer abstains;
+    ``passages`` are read, in windows of ``window`` word pieces (0: the reader's own), and the span
+    is chosen with ``rank_weight`` (qa.answers.reading.choose)."""
+
+    model: LinearModel
+    passages: int
+    threshold: float
+    rank_weight: float = 0.0
+    window: int = 0
+    about: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.passages <= 50:
+            raise SettingsError(f"calibration: passages must be between 1 and 50, got {self.passages}")
+        if not 0 <= self.threshold <= 1:
+            raise SettingsError(f"calibration: threshold must be between 0 and 1, got {self.threshold}")
+        if self.window and not 32 <= self.window <= 512:
+            raise SettingsError(f"calibration: window must be 0 or between 32 and 512, got {self.window}")
+        if self.rank_weight < 0:
+            raise SettingsError(f"calibration: rank_weight must be >= 0, got {self.rank_weight}")
+
+    def probability(self, features: tuple[float, ...]) -> float:
+        """P(the answer with these READER_FEATURES is right)."""
+        return float(self.model.probabilities(np.array([features]))[0])
+
+    def to_json(self) -> dict:
+        return {"about": self.about, "passages": self.passages, "threshold": self.threshold,
+                "rank_weight": self.rank_weight, "window": self.window, "model": self.model.to_json()}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Calibration":
+        return cls(LinearModel.from_json(data["model"], READER_FEATURES), int(data["passages"]),
+                   float(data["threshold"]), float(data.get("rank_weight", 0.0)), int(data.get("window", 0)), data.get("about", {}))
+
+
+@lru_cache(maxsize=4)
+def load_calibration(path: Path = CALIBRATION_PATH) -> Calibration:
+    """The calibration stored at ``path``; SettingsError naming the file when it is missing or bad."""
+    try:
+        return Calibration.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except FileNotFoundError as exc:
+        raise SettingsError(f"calibration {path} is missing: run `qa fit-answers`") from exc
+    except (ValueError, KeyError, TypeError) as exc:
+        raise SettingsError(f"calibration {path} is malformed ({exc}): run `qa fit-answers`") from exc

@@ -1,0 +1,196 @@
+"""Gold questions -> what the reader answers -> the calibration of its confidence and the refusal.
+
+For each gold question the top ``READ_POOL`` passages (hybrid search) are read once; the answer
+for each number of passages read (``POOLS``) is then the best span among the first that many
+passages, so every pool size is measured from one reading. The rows are cached in ``eval/cache``
+keyed by the reader's hash, the index and the questions.
+
+The fit (tuning splits only): the pool size and the rank weight of the span choice by hit rate;
+a logistic regression of "the quote answers the question" (a hit; never for an unanswerable
+question) on READER_FEATURES, its L2 weight by out-of-fold log loss, folds grouped by document
+(a question is scored by a model that saw no question on its document); the refusal threshold
+on the out-of-fold probabilities: the best refusal F1 with at most ``MAX_WRONG_REFUSALS`` of the
+answerable questions refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from qa.answers.answer import CITATION_DEPTH
+from qa.answers.calibration import Calibration
+from qa.answers.features import QueryTerms, question_constants
+from qa.answers.reading import READER_FEATURES, answer_from_reading
+from qa.evaluation.answer_metrics import is_hit, short_answer_right
+from qa.evaluation.gold import GoldQuestion
+from qa.evaluation.logistic import fit_linear
+from qa.retrieval.retriever import Retriever, SearchSettings
+from qa.retrieval.tokenize import tokenize
+
+READ_POOL = 8
+POOLS = (2, 3, 4, 5, 6, 8)
+RANK_WEIGHTS = (0.0, 0.5, 1.0, 2.0, 4.0)
+WINDOWS = (256, 192)   # word pieces a window holds when reading (192: the training window); ties: first
+L2S = (0.3, 1.0, 3.0, 10.0)
+FOLDS = 5
+MAX_WRONG_REFUSALS = 0.05
+
+
+@dataclass(frozen=True)
+class ReadRow:
+    """A gold question and, per pool size, the reader's answer: features, hit, short answer right."""
+
+    gold_set: str
+    id: str
+    split: str
+    group: str
+    answerable: bool
+    paraphrased: bool
+    answer_type: str
+    pools: dict  # "pool size,rank weight" -> [features, hit, short right, quote, short]
+
+
+def read_row(gold_set: str, q: GoldQuestion, retriever: Retriever, reader, qvec, window: int) -> ReadRow:
+    """The ReadRow of ``q``: hybrid search, the reader over the top READ_POOL passages."""
+    hits = retriever.search(q.question, SearchSettings(k=max(READ_POOL, CITATION_DEPTH)), query_vector=qvec)
+    hits = hits[:READ_POOL]
+    reading = reader.read(q.question, [h.chunk.text for h in hits], max_tokens=window)
+    terms = QueryTerms.of(retriever.term_weights(tokenize(q.question)))
+    vectors = retriever.passage_vectors([h.chunk for h in hits])
+    docs = retriever.documents
+    pools = {}
+    for p in POOLS:
+        rare_top, _, topic = question_constants(q.question, terms, hits[:p], vectors[:p], qvec)
+        for w in RANK_WEIGHTS:
+            ans = answer_from_reading(reading, hits, topic, rare_top, p, w)
+            if ans is None:
+                pools[key(p, w)] = [[0.0] * len(READER_FEATURES), False, False, "", ""]
+                continue
+            text = docs[ans.doc_id].text
+            quote, short = text[ans.start:ans.end], text[ans.short_start:ans.short_end]
+            pools[key(p, w)] = [list(ans.features), bool(q.answerable and is_hit(quote, q.answers)),
+                                bool(q.answerable and short_answer_right(short, q.answers)), quote, short]
+    group = f"{gold_set}:{q.docs[0] if q.docs else 'off-corpus:' + q.id}"
+    return ReadRow(gold_set, q.id, q.split, group, q.answerable, q.paraphrased, q.answer_type, pools)
+
+
+def key(pool: int, rank_weight: float) -> str:
+    """The key of a ReadRow's answer read from ``pool`` passages, chosen with ``rank_weight``."""
+    return f"{pool},{rank_weight:g}"
+
+
+def collect_reads(gold_set: str, retriever: Retriever, reader, questions: list[GoldQuestion],
+                  cache_dir: Path | None, window: int, progress=None) -> list[ReadRow]:
+    """Every question's ReadRow (windows of ``window`` word pieces), read back from ``cache_dir``
+    when its key matches."""
+    h = hashlib.sha256()
+    h.update(str(window).encode())
+    h.update(reader.card.get("sha256", "").encode())
+    h.update(json.dumps(retriever.manifest, sort_keys=True, default=str).encode())
+    h.update(json.dumps([asdict(q) for q in questions], sort_keys=True).encode())
+    for module in ("qa/answers/reading.py", "qa/reader/decode.py", "qa/reader/windows.py"):
+        h.update((Path(__file__).resolve().parents[2] / module).read_bytes())
+    h.update(str((READ_POOL, POOLS, RANK_WEIGHTS)).encode())
+    path = cache_dir / f"read-rows-{gold_set}-{h.hexdigest()[:16]}.json" if cache_dir else None
+    if path is not None and path.is_file():
+        return [ReadRow(**r) for r in json.loads(path.read_text(encoding="utf-8"))]
+    vectors = retriever.encode_many([q.question for q in questions])
+    rows = []
+    for n, (q, vec) in enumerate(zip(questions, vectors), start=1):
+        rows.append(read_row(gold_set, q, retriever, reader, vec, window))
+        if progress:
+            progress(n, len(questions))
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps([asdict(r) for r in rows]), encoding="utf-8")
+    return rows
+
+
+def _xy(rows: list[ReadRow], k: str) -> tuple[np.ndarray, np.ndarray]:
+    x = np.array([r.pools[k][0] for r in rows], dtype=np.float64)
+    y = np.array([float(r.pools[k][1]) for r in rows])
+    return x, y
+
+
+def out_of_fold(rows: list[ReadRow], k: str, l2: float, folds: int = FOLDS) -> np.ndarray:
+    """Each row's probability from a model fit on the other folds (folds by document group), for
+    the answers under key ``k`` (pool size and rank weight)."""
+    x, y = _xy(rows, k)
+    groups = sorted({r.group for r in rows})
+    fold_of = {g: i % folds for i, g in enumerate(groups)}
+    fold = np.array([fold_of[r.group] for r in rows])
+    out = np.zeros(len(rows))
+    for f in range(folds):
+        train, test = fold != f, fold == f
+        if not test.any():
+            continue
+        if len(set(y[train])) < 2:
+            out[test] = y[train].mean() if train.any() else 0.5
+            continue
+        out[test] = fit_linear(READER_FEATURES, x[train], y[train], l2).probabilities(x[test])
+    return out
+
+
+def log_loss(p: np.ndarray, y: np.ndarray) -> float:
+    """Mean binary log loss, probabilities clipped to [1e-6, 1 - 1e-6]."""
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
+def choose_threshold(p: np.ndarray, answerable: np.ndarray, max_wrong: float = MAX_WRONG_REFUSALS) -> float:
+    """The refusal threshold (refuse when p < t) with the best refusal F1 among those that refuse at
+    most ``max_wrong`` of the answerable questions; 0.0 (never refuse) when none does better."""
+    best, best_t = 0.0, 0.0
+    n_unans = int((~answerable).sum())
+    for t in sorted(set(np.round(p, 4)) | {0.0}):
+        refused = p < t
+        if answerable.sum() and (refused & answerable).sum() / answerable.sum() > max_wrong:
+            continue
+        right = int((refused & ~answerable).sum())
+        prec = right / refused.sum() if refused.sum() else 0.0
+        rec = right / n_unans if n_unans else 0.0
+        f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+        if f1 > best:
+            best, best_t = f1, float(t)
+    return best_t
+
+
+def fit_calibration(by_window: dict[int, list[ReadRow]]) -> tuple[Calibration, dict]:
+    """The calibration fit on the tuning rows read with each window size, with what was tried.
+
+    The window, pool size and rank weight with the best hit rate (mean over the gold sets, so the
+    larger set does not choose alone; ties: fewer passages, the smaller weight, the window first in
+    WINDOWS), then the L2 weight with the best out-of-fold log loss, then the threshold on
+    out-of-fold probabilities.
+    """
+    hit = {}
+    for window, rows in by_window.items():
+        sets = sorted({r.gold_set for r in rows})
+        for p in POOLS:
+            for w in RANK_WEIGHTS:
+                hit[(p, w, WINDOWS.index(window) if window in WINDOWS else len(WINDOWS), window)] = float(np.mean(
+                    [np.mean([r.pools[key(p, w)][1] for r in rows if r.gold_set == s and r.answerable]) for s in sets]))
+    best = max(hit.values())
+    pool, weight, _, window = min(c for c, h in hit.items() if h >= best - 1e-9)
+    rows, k = by_window[window], key(pool, weight)
+    losses = {l2: log_loss(out_of_fold(rows, k, l2), _xy(rows, k)[1]) for l2 in L2S}
+    l2 = min(losses, key=losses.get)
+    p = out_of_fold(rows, k, l2)
+    answerable = np.array([r.answerable for r in rows])
+    threshold = choose_threshold(p, answerable)
+    x, y = _xy(rows, k)
+    model = fit_linear(READER_FEATURES, x, y, l2)
+    about = {"fit_on": "tuning splits of the home and real gold sets", "questions": len(rows),
+             "passages": pool, "rank_weight": weight, "window": window, "l2": l2,
+             "threshold": round(threshold, 4), "hit_answerable_mean_of_sets": round(best, 4),
+             "oof_log_loss": round(losses[l2], 4),
+             "hit_by_setting": {f"window={c[3]} passages={c[0]} rank_weight={c[1]:g}": round(h, 4)
+                                for c, h in sorted(hit.items())},
+             "log_loss_by_l2": {str(a): round(b, 4) for a, b in losses.items()}}
+    return Calibration(model=model, passages=pool, threshold=round(threshold, 4), rank_weight=weight,
+                       window=window, about=about), about

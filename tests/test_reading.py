@@ -1,0 +1,127 @@
+"""The reader's span -> the answer (qa.answers.reading) and the calibration's pure parts
+(qa.evaluation.calibrate, qa.answers.calibration), on values worked out by hand."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from qa.answers.calibration import Calibration
+from qa.answers.model import LinearModel
+from qa.answers.reading import MARGIN_CAP, READER_FEATURES, answer_from_reading, sentences_around
+from qa.evaluation.calibrate import choose_threshold, log_loss
+from qa.reader.decode import SpanScore
+from qa.reader.model import Reading
+from qa.types import Chunk, Hit, SettingsError
+
+TEXT = "Intro line. The accords were signed in March 2022 by Singapore. Another sentence here."
+
+
+def _hit(rank: int, start: int, end: int, sentences) -> Hit:
+    return Hit(rank=rank, chunk=Chunk(f"c{rank}", "d", start, end, TEXT[start:end], sentences=tuple(sentences)),
+               score=1.0)
+
+
+SENTS = [(0, 11), (12, 63), (64, 86)]
+
+
+def test_sentences_around_the_span():
+    hit = _hit(1, 0, len(TEXT), SENTS)
+    assert sentences_around(hit, 40, 50) == (12, 63)            # inside one sentence
+    assert sentences_around(hit, 55, 70) == (12, 86)            # over two: both, whole
+    assert sentences_around(_hit(1, 0, len(TEXT), []), 40, 50) == (40, 50)   # no sentences: the span
+
+
+def test_answer_from_reading_by_hand():
+    hits = [_hit(1, 0, len(TEXT), SENTS), _hit(2, 12, len(TEXT), SENTS[1:])]
+    march = TEXT.index("March 2022")
+    # passage 0: "March 2022 " (its trailing space trimmed away); passage 1: a weaker span
+    spans = (SpanScore(0, march, march + 11, 6.0, 1.0, 0), SpanScore(1, 0, 3, 4.0, 2.0, 1))
+    reading = Reading(spans, (1.0, 2.0), (0, 1))
+    ans = answer_from_reading(reading, hits, topic=0.6, rare_top=1.0, passages=2)
+    assert (ans.start, ans.end) == SENTS[1]
+    assert TEXT[ans.short_start:ans.short_end] == "March 2022"
+    f = dict(zip(READER_FEATURES, ans.features))
+    assert f["span"] == 6.0 and f["span_null"] == 5.0 and f["null_min"] == 1.0
+    assert f["span_share"] == pytest.approx(1 / (1 + math.exp(-2.0)))
+    assert f["margin"] == 2.0 and f["rank"] == 1.0 and f["topic"] == 0.6
+    assert f["span_words"] == pytest.approx(math.log1p(2))
+    # reading one passage only: no other passage to lead, and passage 1's window is not counted
+    one = dict(zip(READER_FEATURES, answer_from_reading(reading, hits, 0.6, 1.0, 1).features))
+    assert one["margin"] == MARGIN_CAP and one["null_min"] == 1.0 and one["span_share"] == 1.0
+    assert answer_from_reading(Reading((), (), ()), hits, 0.6, 1.0, 2) is None
+
+
+def test_choose_threshold_by_hand():
+    # five answerable (1) and three unanswerable (0) questions with their probabilities
+    p = np.array([0.9, 0.8, 0.7, 0.6, 0.15, 0.1, 0.2, 0.3])
+    answerable = np.array([True, True, True, True, True, False, False, False])
+    # t = 0.3 refuses 0.1, 0.15, 0.2: 2 right of 3 (one answerable refused = 20% > 5%: not allowed);
+    # t = 0.15 refuses only 0.1: precision 1, recall 1/3 -> the best allowed
+    assert choose_threshold(p, answerable, max_wrong=0.05) == 0.15
+    # allowing one wrong refusal in five: t = 0.6 refuses all three unanswerable and one answerable (F1 6/7)
+    assert choose_threshold(p, answerable, max_wrong=0.2) == 0.6
+    assert choose_threshold(np.array([0.5, 0.6]), np.array([True, True])) == 0.0  # nothing to refuse
+
+
+def test_log_loss_by_hand():
+    assert log_loss(np.array([0.5, 0.5]), np.array([1.0, 0.0])) == pytest.approx(math.log(2))
+    assert log_loss(np.array([1.0]), np.array([0.0])) == pytest.approx(-math.log(1e-6))
+
+
+def test_calibration_round_trip_and_checks():
+    n = len(READER_FEATURES)
+    model = LinearModel(READER_FEATURES, (1.0,) + (0.0,) * (n - 1), 0.0, (0.0,) * n, (1.0,) * n)
+    cal = Calibration(model, passages=3, threshold=0.4)
+    again = Calibration.from_json(cal.to_json())
+    assert again == cal and again.probability((0.0,) * n) == pytest.approx(0.5)
+    assert again.probability((2.0,) + (0.0,) * (n - 1)) == pytest.approx(1 / (1 + math.exp(-2)))
+    with pytest.raises(SettingsError, match="threshold"):
+        Calibration(model, passages=3, threshold=1.5)
+    bad = cal.to_json()
+    bad["model"]["features"] = ["span"]
+    with pytest.raises(SettingsError, match="features"):
+        Calibration.from_json(bad)
+
+
+def test_rank_weight_prefers_higher_passages_by_hand():
+    from qa.answers.reading import choose
+
+    spans = [SpanScore(0, 0, 3, 5.0, 0.0, 0), SpanScore(3, 0, 3, 6.0, 0.0, 1)]
+    assert choose(spans, 0.0).passage == 3                     # the reader alone: 6.0 > 5.0
+    # weight 1: passage 3 scores 6 - log(4) = 4.61 < 5 - log(1) = 5
+    assert choose(spans, 1.0).passage == 0
+    # weight 0.5: 6 - 0.5 log 4 = 5.31 > 5
+    assert choose(spans, 0.5).passage == 3
+
+
+def test_fit_calibration_chooses_the_setting_with_the_best_hit_rate():
+    from qa.evaluation.calibrate import POOLS, RANK_WEIGHTS, ReadRow, fit_calibration, key
+
+    rng = np.random.default_rng(0)
+    n = len(READER_FEATURES)
+
+    def rows(good_pool: int, good_window: bool):
+        out = []
+        for i in range(80):
+            answerable = i % 4 != 0
+            pools = {}
+            for p in POOLS:
+                for w in RANK_WEIGHTS:
+                    right = answerable and (p == good_pool and w == 0.0 and good_window or i % 3 == 0)
+                    x = list(rng.normal(size=n))
+                    x[0] = (3.0 if right else -1.0) + rng.normal()   # "span" tells right from wrong
+                    pools[key(p, w)] = [x, bool(right), bool(right), "", ""]
+            out.append(ReadRow("home" if i % 2 else "real", f"q{i}", "tune", f"g{i % 7}", answerable, False, "",
+                               pools))
+        return out
+
+    cal, about = fit_calibration({256: rows(4, False), 192: rows(4, True)})
+    assert (cal.window, cal.passages, cal.rank_weight) == (192, 4, 0.0)
+    assert 0.0 <= cal.threshold < 1.0 and about["hit_answerable_mean_of_sets"] > 0.9
+    # the span feature carries the signal: a right-looking answer is far more likely right
+    hi, lo = [0.0] * n, [0.0] * n
+    hi[0], lo[0] = 3.0, -1.0
+    assert cal.probability(tuple(hi)) > 0.8 > 0.2 > cal.probability(tuple(lo))
