@@ -101,3 +101,20 @@ def print_hits(hits, documents) -> None:
         if doc:
             print(f"    {doc.title}")
         print(textwrap.indent(textwrap.fill(c.text, 96, max_lines=4, placeholder=" …"), "    "))
+
+
+def beir_index_dir(args, folder: Path) -> Path:
+    """``--index`` when given, else a cache folder per dataset (eval/cache/beir-NAME)."""
+    index = Path(args.index)
+    if index == Path(os.environ.get("QA_INDEX", "index")):
+        index = Path("eval/cache") / f"beir-{folder.resolve().name}"
+    return index
+
+
+def beir_backend(args, folder: Path, index: Path):
+    """The back end for a BEIR run; Milvus's collection is named after the dataset unless given."""
+    import re
+
+    if args.milvus_collection is None and not os.environ.get("QA_MILVUS_COLLECTION"):
+        args.milvus_collection = "beir_" + re.sub(r"\W", "_", folder.resolve().name)
+    return backend_from_args(args, index)

@@ -113,7 +113,7 @@ def _gather(args) -> tuple[str, dict, dict]:
 
 def _beir_runs(args, settings) -> tuple[str, dict, dict]:
     from qa.cli.common import progress_bar
-    from qa.cli.evaluate import _beir_backend, beir_index_dir
+    from qa.cli.common import beir_backend, beir_index_dir
     from qa.evaluation.beir import load_beir
     from qa.evaluation.beir_run import beir_index
     from qa.evaluation.runs import retrieval_runs
@@ -123,7 +123,7 @@ def _beir_runs(args, settings) -> tuple[str, dict, dict]:
     index = beir_index_dir(args, folder)
     data = load_beir(folder, split)
     bar = progress_bar()[0]
-    retriever = beir_index(folder, index, Encoder(args.model), data, bar, _beir_backend(args, folder, index))
+    retriever = beir_index(folder, index, Encoder(args.model), data, bar, beir_backend(args, folder, index))
     runs = retrieval_runs(retriever, data.queries, settings, key="doc", progress=bar)
     return f"BEIR {folder.resolve().name}, {split} split", runs, data.qrels
 

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
-import sys
 from pathlib import Path
 
-from qa.cli.common import add_common, progress_bar
+from qa.cli.common import add_common, beir_backend, beir_index_dir, progress_bar
 from qa.cli.compare import add_compare_options, cmd_eval_runs, wants_runs
 from qa.cli.gold import _modes, cmd_eval_gold
 
@@ -74,7 +72,7 @@ def _eval_beir(args) -> int:
     split = args.split or "test"
     index = beir_index_dir(args, folder)
     encoder = Encoder(args.model)
-    backend = _beir_backend(args, folder, index)
+    backend = beir_backend(args, folder, index)
     base = SearchSettings(**DEFAULT_FUSION)
     run_dir = Path(args.report) / "runs" if args.report else index / "runs"
     if args.sweep:
@@ -99,32 +97,13 @@ def _eval_beir(args) -> int:
     return 0
 
 
-def beir_index_dir(args, folder: Path) -> Path:
-    """``--index`` when given, else a cache folder per dataset (eval/cache/beir-NAME)."""
-    index = Path(args.index)
-    if index == Path(os.environ.get("QA_INDEX", "index")):
-        index = Path("eval/cache") / f"beir-{folder.resolve().name}"
-    return index
-
-
-def _beir_backend(args, folder: Path, index: Path):
-    """The back end for a BEIR run; Milvus's collection is named after the dataset unless given."""
-    import re
-
-    from qa.cli.common import backend_from_args
-
-    if args.milvus_collection is None and not os.environ.get("QA_MILVUS_COLLECTION"):
-        args.milvus_collection = "beir_" + re.sub(r"\W", "_", folder.resolve().name)
-    return backend_from_args(args, index)
-
-
 def _sweep_beir(folder, split, index, encoder, args) -> int:
     from qa.evaluation.beir import load_beir
     from qa.evaluation.beir_run import beir_index
     from qa.evaluation.sweep import sweep_fusion
 
     data = load_beir(folder, split)
-    retriever = beir_index(folder, index, encoder, data, _progress(), _beir_backend(args, folder, index))
+    retriever = beir_index(folder, index, encoder, data, _progress(), beir_backend(args, folder, index))
     points = sweep_fusion(retriever, data.queries, data.qrels, key="doc")
     if args.json:
         print(json.dumps({"dataset": folder.name, "split": split,
