@@ -56,7 +56,60 @@ def main() -> int:
     path = ROOT / "eval" / "expected.json"
     path.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {path}")
+    write_tables(ROOT / "docs" / "evaluation.md", record)
+    print(f"rewrote the figure tables of {ROOT / 'docs' / 'evaluation.md'}")
     return 0
+
+
+MODE_KEYS = ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10", "paraphrased_recall@5")
+ANSWER_KEYS = ("hit_rate", "paraphrased_hit_rate", "short_answer_right", "cited_page_right", "citation_precision",
+               "abstain_precision", "abstain_recall", "calibration_error")
+SIDE_KEYS = ("hit_rate", "paraphrased_hit_rate", "short_answer_right", "abstain_precision", "abstain_recall",
+             "calibration_error")
+LINEAR = ROOT / "eval" / "expected-linear.json"   # the linear scorer's record (main at f8a87d0, same questions)
+
+
+def _cell(v) -> str:
+    return "–" if v is None else f"{v:.3f}"
+
+
+def tables(record: dict, linear: dict | None) -> dict[str, list[str]]:
+    """The Markdown rows of the retrieval, answer and side-by-side tables of ``record``."""
+    order = [(n, sp) for n in SETS for sp in ("report", "tune")]
+    modes = [f"| {n} | {sp} | {m} | " + " | ".join(_cell(record[n][sp]["modes"][m].get(k)) for k in MODE_KEYS) + " |"
+             for n, sp in order for m in ("bm25", "dense", "hybrid")]
+    answers = [f"| {n} | {sp} | " + " | ".join(_cell(record[n][sp]["answers"].get(k)) for k in ANSWER_KEYS) + " |"
+               for n, sp in order]
+    side = []
+    if linear:
+        for n, sp in order:
+            for stage, rec in (("linear", linear[n][sp]), ("reader", record[n][sp])):
+                side.append(f"| {n} | {sp} | {stage} | " + " | ".join(_cell(rec["answers"].get(k)) for k in SIDE_KEYS)
+                            + " |")
+    return {"retrieval": modes, "answers": answers, "side": side}
+
+
+def replace_table(text: str, after: str, rows: list[str]) -> str:
+    """``text`` with the body rows of the first Markdown table after the line starting ``after``
+    replaced by ``rows`` (its header and rule kept)."""
+    lines = text.split("\n")
+    i = next(n for n, line in enumerate(lines) if line.startswith(after))
+    head = next(n for n in range(i, len(lines)) if lines[n].startswith("|"))
+    end = head + 2
+    while end < len(lines) and lines[end].startswith("|"):
+        end += 1
+    return "\n".join(lines[: head + 2] + rows + lines[end:])
+
+
+def write_tables(doc: Path, record: dict) -> None:
+    linear = json.loads(LINEAR.read_text(encoding="utf-8"))["sets"] if LINEAR.is_file() else None
+    t = tables(record, linear)
+    text = doc.read_text(encoding="utf-8")
+    text = replace_table(text, "### Retrieval", t["retrieval"])
+    text = replace_table(text, "### Answers", t["answers"])
+    if t["side"]:
+        text = replace_table(text, "### The reader beside the linear scorer", t["side"])
+    doc.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":
