@@ -150,13 +150,24 @@ def answer_question(
                       confidence=round(min(scored.confidence, scored.answerable), 4) if scored else 0.0,
                       answer=None, citations=(), passages=tuple(hits[: search.k]), timings_ms=timings)
     best = scored.candidates[scored.chosen]
-    short = short_answer(question, retriever.documents[best.doc_id].text[best.start:best.end], wanted_type(question))
-    short = (best.start + short[0], best.start + short[1]) if short else None
+    short = _linear_short(retriever, question, best.doc_id, best.start, best.end)
     span, citations = _cite(retriever, finder, best.doc_id, best.start, best.end, short, hits, settings)
     timings["answer"] = (time.perf_counter() - t) * 1000
     timings["total"] = (time.perf_counter() - started) * 1000
     return Answer(question=question, abstained=False, confidence=round(scored.confidence, 4), answer=span,
                   citations=citations, passages=tuple(hits[: search.k]), timings_ms=timings)
+
+
+def linear_answer(retriever, question, qvec, hits, model: AnswerModel | None = None):
+    """The linear scorer's answer over ``hits``: (its confidence, quote text, doc_id, start, end,
+    whether its answerability model refuses the question), or None."""
+    model = model or load_model()
+    scored = score(*gather(retriever, question, qvec, hits[: model.passages]), model)
+    if scored is None:
+        return None
+    best = scored.candidates[scored.chosen]
+    return (scored.confidence, retriever.documents[best.doc_id].text[best.start:best.end], best.doc_id, best.start,
+            best.end, model.refuses(scored.answerable, scored.topic, None, scored.rare_top))
 
 
 def _read(retriever, finder, question, qvec, hits, search, settings, timings, started) -> Answer:
@@ -171,17 +182,32 @@ def _read(retriever, finder, question, qvec, hits, search, settings, timings, st
                                             retriever.passage_vectors([h.chunk for h in hits[:n]]), qvec)
     best = answer_from_reading(reading, hits, topic, rare_top, n, cal.rank_weight)
     confidence = round(cal.probability(best.features), 4) if best else 0.0
-    if best is None or confidence < settings.abstain_threshold:
+    place = (best.doc_id, best.start, best.end, (best.short_start, best.short_end)) if best else None
+    refused = False
+    if cal.ensemble:   # the linear scorer's quote where it is surer (fit on the tuning splits)
+        linear = linear_answer(retriever, question, qvec, hits, settings.model)
+        refused = bool(linear and linear[5])   # its answerability model refuses: off the corpus, a near miss
+        if linear and linear[0] > confidence:
+            confidence, (_, _, doc_id, start, end, _) = round(linear[0], 4), linear
+            inside = best and best.doc_id == doc_id and start <= best.short_start and best.short_end <= end
+            short = (best.short_start, best.short_end) if inside else _linear_short(retriever, question, doc_id, start, end)
+            place = (doc_id, start, end, short)
+    if place is None or refused or confidence < settings.abstain_threshold:
         timings["answer"] = (time.perf_counter() - t) * 1000
         timings["total"] = (time.perf_counter() - started) * 1000
         return Answer(question=question, abstained=True, confidence=confidence, answer=None, citations=(),
                       passages=tuple(hits[: search.k]), timings_ms=timings)
-    span, citations = _cite(retriever, finder, best.doc_id, best.start, best.end,
-                            (best.short_start, best.short_end), hits, settings)
+    span, citations = _cite(retriever, finder, *place, hits, settings)
     timings["answer"] = (time.perf_counter() - t) * 1000
     timings["total"] = (time.perf_counter() - started) * 1000
     return Answer(question=question, abstained=False, confidence=confidence, answer=span,
                   citations=citations, passages=tuple(hits[: search.k]), timings_ms=timings)
+
+
+def _linear_short(retriever, question, doc_id, start, end):
+    """The typed short answer the patterns find in ``[start, end)`` (absolute offsets), or None."""
+    short = short_answer(question, retriever.documents[doc_id].text[start:end], wanted_type(question))
+    return (start + short[0], start + short[1]) if short else None
 
 
 def _cite(retriever, finder: QuoteFinder, doc_id, start, end, short, hits, settings):

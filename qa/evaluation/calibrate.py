@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.answers.answer import CITATION_DEPTH
+from qa.answers.answer import CITATION_DEPTH, linear_answer
 from qa.answers.calibration import Calibration
 from qa.answers.features import QueryTerms, question_constants
 from qa.answers.reading import READER_FEATURES, answer_from_reading
@@ -53,13 +53,16 @@ class ReadRow:
     paraphrased: bool
     answer_type: str
     pools: dict  # "pool size,rank weight" -> [features, hit, short right, quote, short]
+    linear: tuple = (0.0, False)  # the linear scorer's answer: (its confidence, hit)
 
 
 def read_row(gold_set: str, q: GoldQuestion, retriever: Retriever, reader, qvec, window: int) -> ReadRow:
     """The ReadRow of ``q``: hybrid search, the reader over the top READ_POOL passages."""
-    hits = retriever.search(q.question, SearchSettings(k=max(READ_POOL, CITATION_DEPTH)), query_vector=qvec)
-    hits = hits[:READ_POOL]
+    found = retriever.search(q.question, SearchSettings(k=max(READ_POOL, CITATION_DEPTH)), query_vector=qvec)
+    hits = found[:READ_POOL]
     reading = reader.read(q.question, [h.chunk.text for h in hits], max_tokens=window)
+    linear = linear_answer(retriever, q.question, qvec, found)
+    linear = (linear[0], bool(q.answerable and is_hit(linear[1], q.answers))) if linear else (0.0, False)
     terms = QueryTerms.of(retriever.term_weights(tokenize(q.question)))
     vectors = retriever.passage_vectors([h.chunk for h in hits])
     docs = retriever.documents
@@ -76,7 +79,7 @@ def read_row(gold_set: str, q: GoldQuestion, retriever: Retriever, reader, qvec,
             pools[key(p, w)] = [list(ans.features), bool(q.answerable and is_hit(quote, q.answers)),
                                 bool(q.answerable and short_answer_right(short, q.answers)), quote, short]
     group = f"{gold_set}:{q.docs[0] if q.docs else 'off-corpus:' + q.id}"
-    return ReadRow(gold_set, q.id, q.split, group, q.answerable, q.paraphrased, q.answer_type, pools)
+    return ReadRow(gold_set, q.id, q.split, group, q.answerable, q.paraphrased, q.answer_type, pools, linear)
 
 
 def key(pool: int, rank_weight: float) -> str:
@@ -98,7 +101,7 @@ def collect_reads(gold_set: str, retriever: Retriever, reader, questions: list[G
     h.update(str((READ_POOL, POOLS, RANK_WEIGHTS)).encode())
     path = cache_dir / f"read-rows-{gold_set}-{h.hexdigest()[:16]}.json" if cache_dir else None
     if path is not None and path.is_file():
-        return [ReadRow(**r) for r in json.loads(path.read_text(encoding="utf-8"))]
+        return [ReadRow(**{**r, "linear": tuple(r["linear"])}) for r in json.loads(path.read_text(encoding="utf-8"))]
     vectors = retriever.encode_many([q.question for q in questions])
     rows = []
     for n, (q, vec) in enumerate(zip(questions, vectors), start=1):
@@ -165,8 +168,10 @@ def fit_calibration(by_window: dict[int, list[ReadRow]]) -> tuple[Calibration, d
 
     The window, pool size and rank weight with the best hit rate (mean over the gold sets, so the
     larger set does not choose alone; ties: fewer passages, the smaller weight, the window first in
-    WINDOWS), then the L2 weight with the best out-of-fold log loss, then the threshold on
-    out-of-fold probabilities.
+    WINDOWS), then the L2 weight with the best out-of-fold log loss; then whether taking the linear
+    scorer's answer where its confidence beats the reader's out-of-fold probability raises the hit
+    rate (``ensemble``); then the threshold on the out-of-fold probabilities (the larger of the two
+    under the ensemble).
     """
     hit = {}
     for window, rows in by_window.items():
@@ -181,16 +186,25 @@ def fit_calibration(by_window: dict[int, list[ReadRow]]) -> tuple[Calibration, d
     losses = {l2: log_loss(out_of_fold(rows, k, l2), _xy(rows, k)[1]) for l2 in L2S}
     l2 = min(losses, key=losses.get)
     p = out_of_fold(rows, k, l2)
+    # the ensemble: the linear scorer's answer where its confidence beats the reader's (out of fold)
+    lin_p = np.array([r.linear[0] for r in rows])
+    lin_hit = np.array([r.linear[1] for r in rows])
+    y = _xy(rows, k)[1]
+    both = np.where(lin_p > p, lin_hit, y)
+    by_set = {s: np.array([r.gold_set == s and r.answerable for r in rows]) for s in sorted({r.gold_set for r in rows})}
+    hit_both = float(np.mean([both[m].mean() for m in by_set.values()]))
+    ensemble = hit_both > best + 1e-9
     answerable = np.array([r.answerable for r in rows])
-    threshold = choose_threshold(p, answerable)
-    x, y = _xy(rows, k)
+    threshold = choose_threshold(np.maximum(p, lin_p) if ensemble else p, answerable)
+    x = _xy(rows, k)[0]
     model = fit_linear(READER_FEATURES, x, y, l2)
     about = {"fit_on": "tuning splits of the home and real gold sets", "questions": len(rows),
              "passages": pool, "rank_weight": weight, "window": window, "l2": l2,
              "threshold": round(threshold, 4), "hit_answerable_mean_of_sets": round(best, 4),
+             "ensemble": bool(ensemble), "hit_with_linear_where_surer": round(hit_both, 4),
              "oof_log_loss": round(losses[l2], 4),
              "hit_by_setting": {f"window={c[3]} passages={c[0]} rank_weight={c[1]:g}": round(h, 4)
                                 for c, h in sorted(hit.items())},
              "log_loss_by_l2": {str(a): round(b, 4) for a, b in losses.items()}}
     return Calibration(model=model, passages=pool, threshold=round(threshold, 4), rank_weight=weight,
-                       window=window, about=about), about
+                       window=window, ensemble=bool(ensemble), about=about), about

@@ -37,7 +37,7 @@ class TrainSettings:
 
     base_model: str = "sentence-transformers/all-MiniLM-L6-v2"
     squad: str = ""
-    questions: int = 26000
+    questions: int = 28000
     dev_articles: int = 24
     dev_questions: int = 300
     max_tokens: int = 192
@@ -53,7 +53,7 @@ class TrainSettings:
     eval_every: int = 400
     checkpoint_minutes: float = 5.0
     threads: int = 0
-    steps: int = 0  # 0: one pass over every batch; else the run (and its schedule) stops there
+    steps: int = 1500  # 0: one pass over every batch; else the run (and its schedule) stops there
 
     def __post_init__(self) -> None:
         if self.questions < 1 or self.batch < 1:
