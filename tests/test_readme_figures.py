@@ -146,5 +146,12 @@ def test_readme_headline_page_time_is_the_benchmarks():
 
 def test_every_readme_figure_links_to_where_it_is_measured():
     rows = [line for line in HEADLINES.splitlines() if line.startswith("| ") and not line.startswith("| measure")]
-    assert len(rows) == 6
+    assert len(rows) == 7
     assert all(re.search(r"\]\(docs/[a-z-]+\.md#[a-z-]+\)", row) for row in rows)
+
+
+def test_readme_headline_reader_figure_is_its_dev_record():
+    shown, linked = headline("the reader on its SQuAD dev split")
+    dev = json.loads((ROOT / "eval" / "reader-dev.json").read_text(encoding="utf-8"))
+    assert shown == f"{dev['f1']:.3f}" and dev["questions"] == 1000 and linked == "docs/answers.md#the-reader"
+
