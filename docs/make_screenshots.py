@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
+
+from qa.web.launch import NotServing, serving
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("QA_CHROMIUM", "/usr/bin/chromium")
@@ -41,44 +40,17 @@ class PageError(RuntimeError):
     """The page showed an error where a picture was expected."""
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def streamlit(index: Path, corpus: Path, log: Path):
     """A Streamlit server of app.py over ``index``; yields its URL and stops it on the way out."""
-    port = free_port()
     env = dict(os.environ, QA_INDEX=str(index), QA_CORPUS=str(corpus), HF_HUB_OFFLINE="1")
     env.pop("QA_GOLD", None)
     with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-                                 "--server.port", str(port), "--server.address", "127.0.0.1",
-                                 "--server.headless", "true", "--browser.gatherUsageStats", "false",
-                                 "--server.fileWatcherType", "none"],
-                                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.time() > deadline:
-                raise PageError(f"streamlit did not come up (its output: {log})")
-            time.sleep(0.5)
-        yield url
-    finally:
-        proc.terminate()
         try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=20)
+            with serving(env, timeout_s=120, output=out) as url:
+                yield url
+        except NotServing as exc:
+            raise PageError(f"{exc} (its output: {log})") from exc
 
 
 def wait_for(page, selector: str, timeout_s: float):

@@ -21,13 +21,14 @@ import argparse
 import json
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from qa.web.launch import free_port, start, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
@@ -57,12 +58,6 @@ def percentiles(values: list[float]) -> dict:
             "each": [round(v, 1) for v in values]}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def current_answer(page) -> str:
     return page.evaluate("() => { const b = document.querySelector('div.answer, div.refusal'); return b ? b.outerHTML : ''; }")
 
@@ -83,10 +78,7 @@ def wait_answer(page, before: str, timeout_ms: int = 120_000) -> None:
 def serve(app: Path, port: int, env: dict, page) -> tuple[subprocess.Popen, float]:
     """Starts ``streamlit run app`` and loads it in ``page``; returns (the process, its start time)."""
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port),
-                             "--server.address", "127.0.0.1", "--server.headless", "true",
-                             "--browser.gatherUsageStats", "false"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = start(env, port, app)
     while True:
         try:
             page.goto(f"http://127.0.0.1:{port}", timeout=5_000)
@@ -96,15 +88,6 @@ def serve(app: Path, port: int, env: dict, page) -> tuple[subprocess.Popen, floa
                 stop(proc)
                 raise RuntimeError(f"streamlit did not come up for {app}")
             time.sleep(0.1)
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=20)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,14 +9,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from qa.web.launch import NotServing, serving
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("QA_CHROMIUM", "/usr/bin/chromium")
@@ -45,12 +42,6 @@ QUESTIONS = [NGO, "When did Singapore sign the Artemis Accords?", "What is the A
              "Who won the 2022 FIFA World Cup?", "How does the State Department support the space industry?"]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def chromium() -> str:
     """The browser's path; a failure (not a skip) when it is missing, which only happens on CI."""
@@ -74,34 +65,14 @@ def site(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(site):
-    port = free_port()
     env = dict(os.environ, QA_INDEX=str(site / "index"), QA_CORPUS=str(site / "corpus"),
                QA_GOLD=str(site / "gold.jsonl"), HF_HUB_OFFLINE="1", QA_WARMUP_DELAY="3",
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-                             "--server.address", "127.0.0.1", "--server.headless", "true",
-                             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 90
-        while True:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                pass
-            if time.time() > deadline or proc.poll() is not None:
-                pytest.fail("streamlit did not come up")
-            time.sleep(0.3)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=20)
+        with serving(env, timeout_s=90) as url:
+            yield url
+    except NotServing as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="module")

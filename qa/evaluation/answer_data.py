@@ -13,6 +13,9 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Callable, TypeVar
+
+import numpy as np
 
 from qa.answers import answer as answer_module
 from qa.answers import features as features_module
@@ -27,6 +30,8 @@ from qa.retrieval.tokenize import tokenize
 
 POOL = 10                    # passages whose candidates are kept (the most the fit may choose)
 POOLS = (3, 5, 8, 10)        # pool sizes the fit chooses among
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -97,13 +102,24 @@ def collect(gold_set: str, retriever: Retriever, questions: list[GoldQuestion], 
             progress=None) -> list[QuestionRow]:
     """Every question's QuestionRow, read from ``cache_dir`` when its key matches."""
     path = cache_dir / f"answer-rows-{gold_set}-{cache_key(retriever, questions)}.json" if cache_dir else None
+    finder = QuoteFinder(retriever)
+
+    def make(q: GoldQuestion, vec: np.ndarray) -> QuestionRow:
+        return question_row(gold_set, q, retriever, vec, [p for quote in locate(finder, [q])[q.id] for p in quote])
+
+    return cached_rows(path, _row_from_json, retriever, questions, make, progress)
+
+
+def cached_rows(path: Path | None, from_json: Callable[[dict], T], retriever: Retriever,
+                questions: list[GoldQuestion], make: Callable[[GoldQuestion, np.ndarray], T], progress=None) -> list[T]:
+    """The rows stored at ``path`` when it exists; else ``make(question, its query vector)`` for each
+    question (the vectors encoded in one batch), stored at ``path`` (when given) and returned."""
     if path is not None and path.is_file():
-        return [_row_from_json(r) for r in json.loads(path.read_text(encoding="utf-8"))]
-    located = locate(QuoteFinder(retriever), questions)
+        return [from_json(r) for r in json.loads(path.read_text(encoding="utf-8"))]
     vectors = retriever.encode_many([q.question for q in questions])
     rows = []
     for n, (q, vec) in enumerate(zip(questions, vectors), start=1):
-        rows.append(question_row(gold_set, q, retriever, vec, [p for quote in located[q.id] for p in quote]))
+        rows.append(make(q, vec))
         if progress:
             progress(n, len(questions))
     if path is not None:

@@ -26,6 +26,7 @@ from qa.answers.answer import CITATION_DEPTH, linear_answer
 from qa.answers.calibration import Calibration
 from qa.answers.features import QueryTerms, question_constants
 from qa.answers.reading import READER_FEATURES, answer_from_reading
+from qa.evaluation.answer_data import cached_rows
 from qa.evaluation.answer_metrics import is_hit, short_answer_right
 from qa.evaluation.gold import GoldQuestion
 from qa.evaluation.logistic import fit_linear
@@ -100,18 +101,8 @@ def collect_reads(gold_set: str, retriever: Retriever, reader, questions: list[G
         h.update((Path(__file__).resolve().parents[2] / module).read_bytes())
     h.update(str((READ_POOL, POOLS, RANK_WEIGHTS)).encode())
     path = cache_dir / f"read-rows-{gold_set}-{h.hexdigest()[:16]}.json" if cache_dir else None
-    if path is not None and path.is_file():
-        return [ReadRow(**{**r, "linear": tuple(r["linear"])}) for r in json.loads(path.read_text(encoding="utf-8"))]
-    vectors = retriever.encode_many([q.question for q in questions])
-    rows = []
-    for n, (q, vec) in enumerate(zip(questions, vectors), start=1):
-        rows.append(read_row(gold_set, q, retriever, reader, vec, window))
-        if progress:
-            progress(n, len(questions))
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps([asdict(r) for r in rows]), encoding="utf-8")
-    return rows
+    return cached_rows(path, lambda r: ReadRow(**{**r, "linear": tuple(r["linear"])}), retriever, questions,
+                       lambda q, vec: read_row(gold_set, q, retriever, reader, vec, window), progress)
 
 
 def _xy(rows: list[ReadRow], k: str) -> tuple[np.ndarray, np.ndarray]:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.onnx_session import cpu_session
 from qa.reader.decode import SpanScore, best_spans
 from qa.reader.windows import Windows, make_windows
 from qa.types import QAError
@@ -58,7 +59,7 @@ class Reader:
                 raise ReaderError(f"{p}: the reader model is missing (train one with `make train-reader`, "
                                   "or set QA_READER to an exported reader.onnx)")
         try:
-            import onnxruntime as ort
+            import onnxruntime  # noqa: F401  (cpu_session's; missing, it is named here)
             from tokenizers import Tokenizer
         except ImportError as exc:
             raise ReaderError(f"{exc.name} is not installed (run `make install`)") from exc
@@ -70,13 +71,8 @@ class Reader:
             raise ReaderError(f"{card_path}: malformed reader card ({exc})") from exc
         self.path = path
         self.tokenizer = Tokenizer.from_file(str(tok_path))
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        threads = os.environ.get("QA_ONNX_THREADS", "").strip()
-        if threads.isdigit():
-            options.intra_op_num_threads = int(threads)
         try:
-            self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            self.session = cpu_session(path)
         except Exception as exc:  # onnxruntime raises its own exception types
             raise ReaderError(f"{path}: ONNX Runtime cannot load the reader ({exc})") from exc
 

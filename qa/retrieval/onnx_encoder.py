@@ -5,12 +5,12 @@ normalisation are sentence-transformers' (qa.retrieval.pooling); vectors match i
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
 
+from qa.onnx_session import cpu_session
 from qa.retrieval.model_files import ModelInfo, UnsupportedModel
 from qa.retrieval.onnx_export import input_names
 from qa.retrieval.pooling import EncodedPassages, pool, pool_sentences, unit_rows
@@ -31,7 +31,7 @@ class OnnxEncoder:
 
     def __init__(self, info: ModelInfo, onnx_file: Path) -> None:
         try:
-            import onnxruntime as ort
+            import onnxruntime  # noqa: F401  (cpu_session's; missing, it is named here)
             from tokenizers import Tokenizer
         except ImportError as exc:
             raise UnsupportedModel(f"{exc.name} is not installed") from exc
@@ -47,13 +47,8 @@ class OnnxEncoder:
         self._tokenizer.enable_truncation(max_length=info.max_seq_length)
         pad = _pad_token(info.path)
         self._tokenizer.enable_padding(pad_id=self._tokenizer.token_to_id(pad) or 0, pad_token=pad)
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        threads = os.environ.get("QA_ONNX_THREADS", "").strip()
-        if threads.isdigit():
-            options.intra_op_num_threads = int(threads)
         try:
-            self.session = ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
+            self.session = cpu_session(onnx_file)
         except Exception as exc:  # onnxruntime raises its own exception types
             raise UnsupportedModel(f"ONNX Runtime cannot load {onnx_file} ({exc})") from exc
         self._inputs = input_names(onnx_file)
