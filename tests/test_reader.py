@@ -190,6 +190,7 @@ def test_tiny_reader_trains_its_loss_falls_and_it_resumes(tmp_path, tiny_base):
     assert rows[0].startswith("step,windows,loss")
     losses = [float(r.split(",")[2]) for r in rows[1:]]
     assert losses[-1] < 0.85 * first["first_loss"], (first["first_loss"], losses)  # a mean over all steps
+    assert done["first_loss"] == first["first_loss"]   # the run's first loss, not the resumed process's
     with pytest.raises(ValueError, match="other settings"):
         train(_settings(tiny_base, squad, lr=1e-3), work, log, progress=False)
 

@@ -133,6 +133,7 @@ def train(s: TrainSettings, work: Path, log_path: Path, progress: bool = True, m
     step = 0
     elapsed_before = 0.0
     changes: list[dict] = []
+    first_loss = None   # the run's very first batch loss, kept across resumes
     if ckpt.exists():
         state = torch.load(ckpt, map_location="cpu", weights_only=False)
         was = {k: v for k, v in state["settings"].items() if k not in RESUMABLE}
@@ -147,6 +148,7 @@ def train(s: TrainSettings, work: Path, log_path: Path, progress: bool = True, m
                             "to": {k: v for k, v in asdict(s).items() if v != state["settings"].get(k)}})
         sched.load_state_dict({**state["sched"], "base_lrs": [s.lr] * len(optim.param_groups)})
         elapsed_before = state["elapsed"]
+        first_loss = state.get("first_loss")
         torch.set_rng_state(state["torch_rng"])
     _trim_log(log_path, step)
     model.train()
@@ -155,7 +157,8 @@ def train(s: TrainSettings, work: Path, log_path: Path, progress: bool = True, m
         tmp = ckpt.with_suffix(".tmp")
         torch.save({"settings": asdict(s), "model": model.state_dict(), "optim": optim.state_dict(),
                     "sched": sched.state_dict(), "step": step, "torch_rng": torch.get_rng_state(),
-                    "elapsed": elapsed_before + time.time() - t0, "changes": changes}, tmp)
+                    "elapsed": elapsed_before + time.time() - t0, "changes": changes,
+                    "first_loss": first_loss}, tmp)
         os.replace(tmp, ckpt)
 
     from tqdm import tqdm
@@ -165,7 +168,6 @@ def train(s: TrainSettings, work: Path, log_path: Path, progress: bool = True, m
     last_ckpt = time.time()
     recent: list[float] = []
     stop = total if max_steps is None else min(total, step + max_steps)
-    first_loss = None
     while step < stop:
         idx = batches[step]
         width = int(lengths[idx].max())
