@@ -229,3 +229,37 @@ def test_missing_reader_is_a_clear_error(tmp_path):
 
     with pytest.raises(ReaderError, match="reader model is missing"):
         Reader(tmp_path / "nothing.onnx")
+
+
+def test_a_run_continues_from_an_exported_reader(tmp_path, tiny_base, tiny_reader):
+    """--init: the exported reader's weights (int8, dequantised) go into the model a new run starts
+    from, so it reads as the exported one does; the new run records where it started, and its
+    card's command holds both runs' commands."""
+    import torch
+    from transformers import AutoModelForQuestionAnswering
+
+    from qa.reader.export import export_reader
+    from qa.reader.model import Reader
+    from qa.reader.warm import load_into
+
+    model = AutoModelForQuestionAnswering.from_pretrained(str(tiny_base))
+    load_into(model, tiny_reader)
+    reader = Reader(tiny_reader)
+    win = reader.windows("What is the capital of Renia?", ["The museums of Kalo are old. Kalo is the capital of Renia."])
+    feed = {k: getattr(win, k).astype(np.int64) for k in ("input_ids", "attention_mask", "token_type_ids")}
+    onnx_start = reader.session.run(None, feed)[0]
+    with torch.no_grad():
+        torch_start = model(**{k: torch.from_numpy(v) for k, v in feed.items()}).start_logits.numpy()
+    mask = win.attention_mask.astype(bool)
+    assert np.corrcoef(onnx_start[mask], torch_start[mask])[0, 1] > 0.98
+    fresh = AutoModelForQuestionAnswering.from_pretrained(str(tiny_base)).qa_outputs.weight
+    assert not torch.allclose(model.qa_outputs.weight, fresh)   # the span head is the trained one
+
+    squad = _tiny_squad(tmp_path / "s.json.gz")
+    s = _settings(tiny_base, squad, questions=12, init=str(tiny_reader), skip=12)
+    done = train(s, tmp_path / "work", tmp_path / "log.csv", progress=False)
+    assert done["started_from"]["file"] == str(tiny_reader) and done["started_from"]["sha256"]
+    card = export_reader(tmp_path / "work" / "final", tmp_path / "out" / "reader.onnx")
+    assert card["command"].count("qa train-reader") == 2 and f"--init {tiny_reader}" in card["command"]
+    with pytest.raises(ValueError, match="no reader to start from"):
+        _settings(tiny_base, squad, init=str(tmp_path / "none.onnx"))

@@ -23,6 +23,8 @@ def add_parsers(sub) -> None:
         p.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(d, name))
     for name in ("neg_same", "neg_other", "lr", "warmup", "checkpoint_minutes"):
         p.add_argument("--" + name.replace("_", "-"), type=float, default=getattr(d, name))
+    p.add_argument("--init", default="", help="an exported reader (ONNX) to continue from, e.g. qa/reader/reader.onnx")
+    p.add_argument("--skip", type=int, default=0, help="questions of the seeded shuffle to leave out first (those --init saw)")
     p.add_argument("--max-steps", type=int, default=None, help="stop after this many steps (a trial)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -48,7 +50,7 @@ def cmd_train_reader(args) -> int:
                           max_tokens=args.max_tokens, stride=args.stride, neg_same=args.neg_same,
                           neg_other=args.neg_other, batch=args.batch, lr=args.lr, warmup=args.warmup,
                           seed=args.seed, eval_every=args.eval_every, checkpoint_minutes=args.checkpoint_minutes,
-                          threads=args.threads, steps=args.steps)
+                          threads=args.threads, steps=args.steps, init=args.init, skip=args.skip)
     except ValueError as exc:
         raise SettingsError(str(exc)) from exc
     summary = train(s, Path(args.work), Path(args.log), progress=not args.no_progress, max_steps=args.max_steps)

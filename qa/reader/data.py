@@ -30,11 +30,12 @@ def training_windows(articles: list[list[list[Example]]], train_ids: list[int], 
                      s) -> dict[str, np.ndarray]:
     """The training windows as arrays: input_ids, attention_mask, token_type_ids, start, end.
 
-    ``s`` is the run's TrainSettings (questions, max_tokens, stride, neg_same, neg_other, seed)."""
+    ``s`` is the run's TrainSettings (questions, skip, max_tokens, stride, neg_same, neg_other, seed):
+    the questions are ``questions`` of the seeded shuffle after its first ``skip``."""
     rng = random.Random(s.seed)
     pool = [ex for a in train_ids for para in articles[a] for ex in para]
     rng.shuffle(pool)
-    pool = pool[: s.questions]
+    pool = pool[s.skip: s.skip + s.questions]
     para_words = {(a, p): _words(articles[a][p][0].context) if articles[a][p] else set()
                   for a in train_ids for p in range(len(articles[a]))}
     rows: dict[str, list] = {k: [] for k in ("input_ids", "attention_mask", "token_type_ids", "start", "end")}

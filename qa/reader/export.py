@@ -85,7 +85,7 @@ def export_reader(model_dir: Path, out: Path, quantize: bool = True, command: st
         "stride": settings.get("stride", 64),
         "base_model": settings.get("base_model", ""),
         "training": training,
-        "command": command or "qa train-reader " + _flags(settings) + " && qa export-reader",
+        "command": command or _command(training),
         "torch": torch.__version__,
     }
     out.with_name("reader.json").write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
@@ -93,6 +93,13 @@ def export_reader(model_dir: Path, out: Path, quantize: bool = True, command: st
     return card
 
 
-def _flags(settings: dict) -> str:
-    names = ("questions", "max_tokens", "stride", "neg_same", "neg_other", "batch", "lr", "seed")
-    return " ".join(f"--{n.replace('_', '-')} {settings[n]}" for n in names if n in settings)
+def _command(training: dict) -> str:
+    """The commands that made the model: those of the reader it started from (if any), then its own."""
+    settings = training.get("settings", {})
+    names = ("questions", "skip", "max_tokens", "stride", "neg_same", "neg_other", "batch", "lr", "seed", "steps", "init")
+    flags = " ".join(f"--{n.replace('_', '-')} {settings[n]}" for n in names if settings.get(n) not in (None, "", 0))
+    work = training.get("work", ".reader-train")
+    own = f"qa train-reader {flags}" + (f" --work {work}" if work != ".reader-train" else "") \
+        + " && qa export-reader" + (f" --model {work}/final" if work != ".reader-train" else "")
+    earlier = (training.get("started_from") or {}).get("command", "")
+    return f"{earlier} && {own}" if earlier else own

@@ -54,10 +54,16 @@ class TrainSettings:
     checkpoint_minutes: float = 5.0
     threads: int = 0
     steps: int = 1500  # 0: one pass over every batch; else the run (and its schedule) stops there
+    init: str = ""     # an exported reader (ONNX) to start from instead of the base model's new span head
+    skip: int = 0      # questions of the seeded shuffle left out first: those an earlier run (--init) saw
 
     def __post_init__(self) -> None:
         if self.questions < 1 or self.batch < 1:
             raise ValueError("questions and batch must be at least 1")
+        if self.skip < 0:
+            raise ValueError("skip must be 0 or more")
+        if self.init and not Path(self.init).is_file():
+            raise ValueError(f"{self.init}: no reader to start from (--init wants an exported reader.onnx)")
         if not (0 <= self.neg_same <= 1 and 0 <= self.neg_other <= 1):
             raise ValueError("neg_same and neg_other are probabilities (0..1)")
         if self.steps < 0:
@@ -134,6 +140,7 @@ def train(s: TrainSettings, work: Path, log_path: Path, progress: bool = True, m
     elapsed_before = 0.0
     changes: list[dict] = []
     first_loss = None   # the run's very first batch loss, kept across resumes
+    started_from = None
     if ckpt.exists():
         state = torch.load(ckpt, map_location="cpu", weights_only=False)
         was = {k: v for k, v in state["settings"].items() if k not in RESUMABLE}
@@ -149,7 +156,10 @@ def train(s: TrainSettings, work: Path, log_path: Path, progress: bool = True, m
         sched.load_state_dict({**state["sched"], "base_lrs": [s.lr] * len(optim.param_groups)})
         elapsed_before = state["elapsed"]
         first_loss = state.get("first_loss")
+        started_from = state.get("started_from")
         torch.set_rng_state(state["torch_rng"])
+    elif s.init:
+        started_from = _start_from(model, s)
     _trim_log(log_path, step)
     model.train()
 
@@ -158,7 +168,7 @@ def train(s: TrainSettings, work: Path, log_path: Path, progress: bool = True, m
         torch.save({"settings": asdict(s), "model": model.state_dict(), "optim": optim.state_dict(),
                     "sched": sched.state_dict(), "step": step, "torch_rng": torch.get_rng_state(),
                     "elapsed": elapsed_before + time.time() - t0, "changes": changes,
-                    "first_loss": first_loss}, tmp)
+                    "first_loss": first_loss, "started_from": started_from}, tmp)
         os.replace(tmp, ckpt)
 
     from tqdm import tqdm
@@ -200,13 +210,29 @@ def train(s: TrainSettings, work: Path, log_path: Path, progress: bool = True, m
     summary = {"steps": step, "total_steps": total, "windows": int(len(lengths)), "first_loss": first_loss,
                "last_loss": float(np.mean(recent)) if recent else None,
                "seconds": round(elapsed_before + time.time() - t0, 1), "settings": asdict(s),
-               "resumed_with_changes": changes}
+               "resumed_with_changes": changes, "started_from": started_from, "work": str(work)}
     if step == total:
         final = work / "final"
         model.save_pretrained(final)
         tokenizer.save_pretrained(final)
         (final / "training.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
     return summary
+
+
+def _start_from(model, s: TrainSettings) -> dict:
+    """Load the reader ``s.init`` into ``model``; its card (hash, training, command) is returned for
+    the new run's record. Frozen word embeddings stay the base model's: training never changed them,
+    and the file holds them quantised."""
+    from qa.reader.warm import load_into
+
+    path = Path(s.init)
+    words = model.base_model.embeddings.word_embeddings.weight
+    keep = tuple(n for n, p in model.named_parameters() if p is words) if s.freeze_embeddings else ()
+    load_into(model, path, keep=keep)
+    card_path = path.with_name("reader.json")
+    card = json.loads(card_path.read_text(encoding="utf-8")) if card_path.is_file() else {}
+    return {"file": str(path), "sha256": card.get("sha256", ""), "training": card.get("training", {}),
+            "command": card.get("command", "")}
 
 
 _LOG_FIELDS = ["step", "windows", "loss", "lr", "seconds", "dev_em", "dev_f1"]
