@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import copy
+import math
 
 import pytest
 
-from qa.retrieval.fusion import convex, min_max, ranked, rrf
+from qa.retrieval.fusion import NORMALISATIONS, convex, min_max, ranked, rrf, z_score
 
 
 def test_rrf_hand_worked_values():
@@ -105,3 +106,33 @@ def test_normalise_then_fuse_hand_worked():
     fused = convex(lexical, dense, 0.4)
     assert fused == pytest.approx({"x": 0.6, "y": 0.6 * 0.5 + 0.4, "z": 0.0, "w": 0.0})
     assert [k for k, _ in ranked(fused)][:2] == ["y", "x"]
+
+
+# --- z-score normalisation and the bottom of a scale (issue 22) --------------------------------
+
+def test_z_score_hand_worked_values():
+    sd = math.sqrt(2 / 3)  # population sd of 1, 2, 3 around the mean 2
+    z = z_score({"a": 1.0, "b": 2.0, "c": 3.0})
+    assert z == {"a": pytest.approx(-1 / sd), "b": pytest.approx(0.0), "c": pytest.approx(1 / sd)}
+
+
+def test_z_score_all_equal_gives_all_zeros_and_nothing_gives_nothing():
+    assert z_score({"a": 0.7, "b": 0.7}) == {"a": 0.0, "b": 0.0}
+    assert z_score({"only": 5.0}) == {"only": 0.0}
+    assert z_score({}) == {}
+
+
+def test_z_score_does_not_mutate_its_input():
+    scores = {"a": 1.0, "b": 4.0}
+    before = copy.deepcopy(scores)
+    z_score(scores)
+    assert scores == before
+
+
+def test_convex_missing_keys_take_the_given_bottom():
+    fused = convex({"a": 1.0}, {"b": 0.5}, dense_weight=0.4, missing=(-1.0, -2.0))
+    assert fused == {"a": pytest.approx(0.6 * 1.0 + 0.4 * -2.0), "b": pytest.approx(0.6 * -1.0 + 0.4 * 0.5)}
+
+
+def test_normalisations_are_named():
+    assert NORMALISATIONS == {"minmax": min_max, "zscore": z_score}

@@ -3,6 +3,7 @@ freshness of the index and reuse of chunk vectors across builds."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,16 +19,18 @@ from qa.retrieval.build import (
     corpus_fingerprint,
     index_status,
 )
+from qa.retrieval.dense import sentence_mixed
 from qa.retrieval.fusion import min_max
 from qa.retrieval.retriever import (
     MAX_QUERY_CHARS,
     Retriever,
     SearchSettings,
     clean_query,
+    fuse_hits,
 )
 from qa.retrieval.store import load_index
 from qa.retrieval.tokenize import tokenize
-from qa.types import QAError, QueryError
+from qa.types import Chunk, QAError, QueryError, SettingsError
 
 SETTINGS = IndexSettings(model="fake/hashed-bow", chunking=ChunkSettings(max_tokens=20, overlap_sentences=1))
 QUERY = "space diplomacy partners and the Artemis Accords"
@@ -70,7 +73,7 @@ def test_bm25_mode_ranks_by_bm25(retriever):
 
 
 def test_dense_mode_ranks_by_cosine(retriever):
-    hits = retriever.search(QUERY, SearchSettings(mode="dense", k=4))
+    hits = retriever.search(QUERY, SearchSettings(mode="dense", k=4, sentence_weight=0.0))
     q = hashed_vector(QUERY, 64)
     cosines = retriever.data.chunk_vectors @ q
     expected = np.argsort(-cosines, kind="stable")[:4]
@@ -113,7 +116,7 @@ def test_hybrid_hit_ranks_agree_with_each_retriever(retriever):
 
 
 def test_hybrid_convex_scores_equal_hand_computed_values(retriever):
-    settings = SearchSettings(mode="hybrid", fusion="convex", dense_weight=0.4, k=10, depth=100)
+    settings = SearchSettings(mode="hybrid", fusion="convex", dense_weight=0.4, k=10, depth=100, sentence_weight=0.0)
     hits = retriever.search(QUERY, settings)
     lexical = min_max(dict(retriever.data.bm25.top(tokenize(QUERY), 100)))
     cosines = retriever.data.chunk_vectors @ hashed_vector(QUERY, 64)
@@ -268,8 +271,18 @@ def test_changing_one_document_reencodes_only_its_chunks(tmp_path, tiny_document
 
 def test_other_settings_reencode_everything(tmp_path, tiny_documents):
     build(tmp_path, tiny_documents, FakeEncoder())
-    report = build(tmp_path, tiny_documents, FakeEncoder(), replace(SETTINGS, bm25=BM25Params(k1=1.0)))
+    other = replace(SETTINGS, chunking=ChunkSettings(max_tokens=24, overlap_sentences=1))
+    report = build(tmp_path, tiny_documents, FakeEncoder(), other)
     assert report.reused_chunks == 0 and report.encoded_chunks == report.chunks
+
+
+@pytest.mark.parametrize("lexical", [{"bm25": BM25Params(k1=1.0)}, {"title_weight": 0}])
+def test_bm25_settings_keep_every_vector(tmp_path, tiny_documents, lexical):
+    build(tmp_path, tiny_documents, FakeEncoder())
+    encoder = FakeEncoder()
+    report = build(tmp_path, tiny_documents, encoder, replace(SETTINGS, **lexical))
+    assert report.encoded_chunks == 0 and encoder.encoded == []
+    assert load_index(tmp_path / "index").manifest["settings"] == replace(SETTINGS, **lexical).describe()
 
 
 def test_other_model_reencodes_everything(tmp_path, tiny_documents):
@@ -281,3 +294,90 @@ def test_other_model_reencodes_everything(tmp_path, tiny_documents):
 def test_build_without_documents_is_refused(tmp_path, fake_encoder):
     with pytest.raises(QAError, match="no document"):
         build_index([], tmp_path / "index", fake_encoder, SETTINGS, "fp")
+
+
+# --- fusion on both scores, z-scores, sentence scores and the title field (issue 22) ----------
+
+def _chunk(cid: str) -> Chunk:
+    return Chunk(chunk_id=cid, doc_id="d", start=0, end=1, text="x")
+
+
+def test_fuse_hits_fills_missing_scores_and_z_scores_by_hand():
+    c1, c2, c3 = _chunk("c1"), _chunk("c2"), _chunk("c3")
+    lexical, semantic = [(c1, 3.0), (c2, 1.0)], [(c3, 0.9), (c1, 0.5)]
+    filled = ({"c3": 2.0}, {"c2": 0.1})  # c3's BM25 score, c2's cosine
+    settings = SearchSettings(fusion="convex", normalisation="zscore", fill_scores=True, dense_weight=0.4)
+    hits = fuse_hits(lexical, semantic, settings, filled)
+    z = 1 / math.sqrt(2 / 3)  # lexical 3, 1, 2 and dense 0.5, 0.1, 0.9 are both mean +- one step
+    assert [h.chunk.chunk_id for h in hits] == ["c1", "c3", "c2"]
+    assert [h.score for h in hits] == pytest.approx([0.6 * z + 0.4 * 0.0, 0.6 * 0.0 + 0.4 * z, -z])
+    assert (hits[2].bm25_rank, hits[2].dense_rank) == (2, None)  # a filled score is no rank
+
+
+def test_fuse_hits_without_fill_puts_a_missing_passage_at_the_bottom_of_each_scale():
+    c1, c2, c3 = _chunk("c1"), _chunk("c2"), _chunk("c3")
+    lexical, semantic = [(c1, 3.0), (c2, 1.0)], [(c3, 0.9), (c1, 0.5)]
+    minmax = fuse_hits(lexical, semantic, SearchSettings(normalisation="minmax", dense_weight=0.4))
+    assert {h.chunk.chunk_id: h.score for h in minmax} == pytest.approx({"c1": 0.6, "c3": 0.4, "c2": 0.0})
+    z = fuse_hits(lexical, semantic, SearchSettings(normalisation="zscore", dense_weight=0.4))
+    # two scores each: z = +1 and -1; the side a passage lacks counts its lowest z, -1
+    assert {h.chunk.chunk_id: h.score for h in z} == pytest.approx({"c1": 0.6 - 0.4, "c3": -0.6 + 0.4, "c2": -1.0})
+
+
+def test_sentence_mixed_by_hand():
+    assert sentence_mixed(0.5, 0.9, 0.75) == pytest.approx(0.25 * 0.5 + 0.75 * 0.9)
+    assert sentence_mixed(0.5, None, 0.75) == 0.5
+    assert sentence_mixed(0.5, 0.9, 0.0) == 0.5
+
+
+def test_dense_scores_mix_in_the_best_sentence(retriever):
+    vector = hashed_vector(QUERY, 64)
+    hits = retriever.search(QUERY, SearchSettings(mode="dense", k=100, depth=100, sentence_weight=0.75))
+    assert len(hits) == len(retriever.data.chunks)
+    for h in hits:
+        row = retriever.row_of[h.chunk.chunk_id]
+        lo, hi = retriever.data.sentence_ptr[row], retriever.data.sentence_ptr[row + 1]
+        best = float((retriever.data.sentence_vectors[lo:hi] @ vector).max())
+        passage = float(retriever.data.chunk_vectors[row] @ vector)
+        assert h.score == pytest.approx(0.25 * passage + 0.75 * best, abs=1e-6)
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_hybrid_fill_scores_fuses_both_scores_of_every_candidate(tmp_path, tiny_documents, fake_encoder):
+    build(tmp_path, tiny_documents, fake_encoder, replace(SETTINGS, title_weight=0))
+    retriever = Retriever(load_index(tmp_path / "index"), fake_encoder)
+    depth, query = 2, "export controls and satellite broadband"
+    settings = SearchSettings(mode="hybrid", fusion="convex", normalisation="minmax", fill_scores=True,
+                              dense_weight=0.4, k=depth, depth=depth, sentence_weight=0.0)
+    hits = retriever.search(query, settings)
+    vector = hashed_vector(query, 64)
+    lexical = [r for r, _ in retriever.data.bm25.top(tokenize(query), depth)]
+    cosines = retriever.data.chunk_vectors @ vector
+    dense = list(np.argsort(-cosines, kind="stable")[:depth])
+    union = list(dict.fromkeys([*lexical, *map(int, dense)]))
+    bm25 = retriever.data.bm25.scores(tokenize(query))
+    lex = min_max({r: float(bm25[r]) for r in union})
+    den = min_max({r: float(cosines[r]) for r in union})
+    expected = {r: 0.6 * lex[r] + 0.4 * den[r] for r in union}
+    assert len(union) > depth  # the lists differ, so something was filled
+    for h in hits:
+        assert h.score == pytest.approx(expected[retriever.row_of[h.chunk.chunk_id]], abs=1e-6)
+    assert [h.score for h in hits] == pytest.approx(sorted(expected.values(), reverse=True)[:depth], abs=1e-6)
+
+
+def test_title_field_gives_every_passage_its_document_title_terms(tmp_path, tiny_documents, fake_encoder):
+    build(tmp_path, tiny_documents, fake_encoder, replace(SETTINGS, title_weight=2))
+    data = load_index(tmp_path / "index")
+    doc, term = next((d, t) for d in tiny_documents for t in tokenize(d.title)  # "Fact Sheet": fact, sheet
+                     if not any(t in tokenize(c.text) for c in data.chunks))
+    found = {data.chunks[r].doc_id for r, _ in data.bm25.top([term], 100)}
+    assert doc.doc_id in found
+    assert all(c.doc_id in found for c in data.chunks if c.doc_id == doc.doc_id)
+
+
+def test_index_settings_validation_and_description():
+    assert SETTINGS.describe()["title_weight"] == 2 == IndexSettings().title_weight  # the tuned default
+    assert "title_weight" not in replace(SETTINGS, title_weight=0).describe()  # as indexes made before it
+    for bad in (-1, 1.5, True):
+        with pytest.raises(SettingsError, match="title_weight"):
+            replace(SETTINGS, title_weight=bad)

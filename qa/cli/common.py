@@ -47,6 +47,12 @@ def add_search_options(p: argparse.ArgumentParser, k: int) -> None:
     p.add_argument("--fusion", choices=("rrf", "convex"), default=None, help="hybrid fusion (default: the tuned one)")
     p.add_argument("--rrf-k", type=float, default=None)
     p.add_argument("--dense-weight", type=float, default=None, help="weight of the dense scores in convex fusion")
+    p.add_argument("--normalisation", choices=("minmax", "zscore"), default=None,
+                   help="how convex fusion scales each list's scores (default: the tuned one)")
+    p.add_argument("--fill-scores", action=argparse.BooleanOptionalAction, default=None,
+                   help="convex fusion scores each candidate by both retrievers (default: the tuned choice)")
+    p.add_argument("--sentence-weight", type=float, default=None,
+                   help="share of a passage's dense score given by its best sentence (default: the tuned one)")
     p.add_argument("--doc", action="append", default=[], help="only this document id (repeatable)")
     p.add_argument("--kind", action="append", default=[], help="only this kind of document (repeatable)")
 
@@ -54,7 +60,9 @@ def add_search_options(p: argparse.ArgumentParser, k: int) -> None:
 def settings_from_args(args, k: int | None = None):
     """SearchSettings from the parsed search options (tuned defaults where not given)."""
     return search_settings(k=k or args.k, mode=args.mode, docs=args.doc, kinds=args.kind,
-                           fusion=args.fusion, rrf_k=args.rrf_k, dense_weight=args.dense_weight)
+                           fusion=args.fusion, rrf_k=args.rrf_k, dense_weight=args.dense_weight,
+                           normalisation=args.normalisation, fill_scores=args.fill_scores,
+                           sentence_weight=args.sentence_weight)
 
 
 def open_index(args) -> Index:

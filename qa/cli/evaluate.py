@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from qa.cli.common import add_common, beir_backend, beir_index_dir, progress_bar
@@ -30,6 +32,15 @@ def add_parsers(sub) -> None:
     p.add_argument("--sweep", action="store_true", help="grid-search fusion and abstention on the tuning split")
     p.add_argument("--stage", choices=("reader", "linear"), default="reader",
                    help="answer stage: the trained reader (default) or the earlier linear sentence scorer")
+    p.add_argument("--dense-weight", type=float, default=None, help="BEIR: the dense weight of convex fusion")
+    p.add_argument("--normalisation", choices=("minmax", "zscore"), default=None,
+                   help="BEIR: how convex fusion scales each list's scores")
+    p.add_argument("--fill-scores", action=argparse.BooleanOptionalAction, default=None,
+                   help="BEIR: convex fusion scores each candidate by both retrievers")
+    p.add_argument("--sentence-weight", type=float, default=None,
+                   help="BEIR: share of a passage's dense score given by its best sentence")
+    p.add_argument("--title-weight", type=int, default=None,
+                   help="BEIR: times each document's title joins its BM25 terms (rebuilds BM25, keeps the vectors)")
     add_compare_options(p)
 
     p = sub.add_parser("bench", help="speed and memory at given corpus sizes (synthetic corpora)")
@@ -73,11 +84,13 @@ def _eval_beir(args) -> int:
     index = beir_index_dir(args, folder)
     encoder = Encoder(args.model)
     backend = beir_backend(args, folder, index)
-    base = SearchSettings(**DEFAULT_FUSION)
+    given = {key: getattr(args, key, None) for key in ("dense_weight", "normalisation", "fill_scores", "sentence_weight")}
+    base = replace(SearchSettings(**DEFAULT_FUSION), **{k: v for k, v in given.items() if v is not None})
     run_dir = Path(args.report) / "runs" if args.report else index / "runs"
     if args.sweep:
         return _sweep_beir(folder, split, index, encoder, args)
-    result = run_beir(folder, split, index, encoder, _modes(args), base, run_dir, progress=_progress(), backend=backend)
+    result = run_beir(folder, split, index, encoder, _modes(args), base, run_dir, progress=_progress(), backend=backend,
+                      title_weight=args.title_weight)
     out = {"dataset": result.dataset, "split": split, "queries": result.queries, "modes": result.modes,
            "backend": backend.name}
     if args.report:

@@ -52,12 +52,15 @@ def beir_fingerprint(folder: Path, settings: IndexSettings, model: str) -> str:
 
 def beir_index(folder: Path, index_dir: Path, encoder, data: BeirDataset,
                progress: Callable[[str, int, int], None] | None = None,
-               backend: BackendChoice = BackendChoice()) -> Retriever:
-    """A Retriever over the dataset's corpus, built into ``index_dir`` unless a matching one is there.
+               backend: BackendChoice = BackendChoice(), title_weight: int | None = None) -> Retriever:
+    """A Retriever over the dataset's corpus, built into ``index_dir`` unless a matching one is there
+    (another ``title_weight``, default ``IndexSettings``', rebuilds BM25 and keeps the vectors).
 
     On the Milvus back end the collection takes its vectors from the embedded index in
     ``index_dir`` when there is one (the same passages, model and settings)."""
     settings = IndexSettings(model=encoder.name, whole_documents=True)
+    if title_weight is not None:
+        settings = IndexSettings(model=encoder.name, whole_documents=True, title_weight=title_weight)
     fingerprint = beir_fingerprint(folder, settings, encoder.name)
     if backend.name == "milvus":
         return _beir_milvus(index_dir, encoder, data, settings, fingerprint, backend, progress)
@@ -96,10 +99,12 @@ def run_beir(
     run_dir: Path | None = None,
     progress: Callable[[str, int, int], None] | None = None,
     backend: BackendChoice = BackendChoice(),
+    title_weight: int | None = None,
 ) -> BeirResult:
-    """Evaluate each mode on the split; writes ``<run_dir>/<mode>.trec`` when ``run_dir`` is given."""
+    """Evaluate each mode on the split; writes ``<run_dir>/<mode>.trec`` when ``run_dir`` is given.
+    ``title_weight``: the index's title field (``IndexSettings.title_weight``; None: the default)."""
     data = load_beir(folder, split)
-    retriever = beir_index(folder, index_dir, encoder, data, progress, backend)
+    retriever = beir_index(folder, index_dir, encoder, data, progress, backend, title_weight)
     qids = sorted(data.queries)
     vectors = encoder.encode_queries([data.queries[q] for q in qids])
     out, runs = {}, {}

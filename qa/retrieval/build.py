@@ -23,8 +23,9 @@ from qa.retrieval.store import (
     read_manifest,
     save_index,
 )
-from qa.retrieval.tokenize import tokenize
-from qa.types import Chunk, Document, IndexStateError, LoadError, QAError
+from qa.retrieval.fields import passage_terms, passage_title
+from qa.tuning import DEFAULT_BM25, DEFAULT_TITLE_WEIGHT
+from qa.types import Chunk, Document, IndexStateError, LoadError, QAError, SettingsError
 from qa.version import __version__
 
 
@@ -34,13 +35,33 @@ class IndexSettings:
 
     model: str = ""
     chunking: ChunkSettings = ChunkSettings()
-    bm25: BM25Params = BM25Params()
+    bm25: BM25Params = BM25Params(**DEFAULT_BM25)  # tuned; BM25Params() itself keeps rank-bm25's defaults
     hnsw_threshold: int = HNSW_THRESHOLD
     whole_documents: bool = False  # one chunk per document (BEIR), cut to the model's window
+    title_weight: int = DEFAULT_TITLE_WEIGHT  # times a passage's title field joins its BM25 terms (qa.retrieval.fields)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.title_weight, bool) or not isinstance(self.title_weight, int) or self.title_weight < 0:
+            raise SettingsError(f"title_weight must be a whole number >= 0, got {self.title_weight!r}")
 
     def describe(self) -> dict:
-        return {"chunking": asdict(self.chunking), "bm25": asdict(self.bm25),
-                "hnsw_threshold": self.hnsw_threshold, "whole_documents": self.whole_documents}
+        out = {"chunking": asdict(self.chunking), "bm25": asdict(self.bm25),
+               "hnsw_threshold": self.hnsw_threshold, "whole_documents": self.whole_documents}
+        if self.title_weight:  # absent when 0, so indexes made before the title field stay fresh
+            out["title_weight"] = self.title_weight
+        return out
+
+
+LEXICAL_SETTINGS = ("bm25", "title_weight")  # change the BM25 terms and weights, not the vectors
+
+
+def same_vectors(recorded: dict | None, settings: IndexSettings) -> bool:
+    """Whether an index built with ``recorded`` settings (a manifest's) holds the vectors
+    ``settings`` would encode: all but the BM25 settings agree."""
+    def vector_part(d: dict) -> dict:
+        return {k: v for k, v in d.items() if k not in LEXICAL_SETTINGS}
+
+    return isinstance(recorded, dict) and vector_part(recorded) == vector_part(settings.describe())
 
 
 @dataclass(frozen=True)
@@ -68,12 +89,15 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
 @lru_cache(maxsize=1)
 def ingestion_code_digest() -> str:
     """A hash of the code that turns files into text of record, passages and BM25 terms (the
-    modules of qa.ingestion and the tokenizer): an index made by other cleaning rules is stale."""
+    modules of qa.ingestion, the tokenizer and the passage fields): an index made by other cleaning
+    rules is stale."""
     import qa.ingestion
+    import qa.retrieval.fields
     import qa.retrieval.tokenize
 
     h = hashlib.sha256()
-    for path in sorted(Path(qa.ingestion.__file__).parent.glob("*.py")) + [Path(qa.retrieval.tokenize.__file__)]:
+    for path in sorted(Path(qa.ingestion.__file__).parent.glob("*.py")) + [Path(qa.retrieval.tokenize.__file__),
+                                                                           Path(qa.retrieval.fields.__file__)]:
         h.update(path.name.encode() + b"\0" + path.read_bytes())
     return h.hexdigest()[:16]
 
@@ -110,7 +134,7 @@ def _previous_vectors(index_dir: Path, model_name: str, settings: IndexSettings,
     except IndexStateError:
         return {}
     m = old.manifest
-    if m.get("model", {}).get("name") != model_name or m.get("settings") != settings.describe():
+    if m.get("model", {}).get("name") != model_name or not same_vectors(m.get("settings"), settings):
         return {}
     if fingerprint and m["model"].get("fingerprint") not in (None, fingerprint):
         return {}
@@ -181,9 +205,10 @@ def build_index(
     sentence_ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     sentence_vectors = (np.concatenate(sentence_blocks).astype(np.float32) if counts.sum()
                         else np.zeros((0, encoder.dim), dtype=np.float32))
-    bm25 = build_bm25([tokenize(c.text) for c in chunks], settings.bm25)
-    dense = build_dense(chunk_vectors, settings.hnsw_threshold)
     docs = {d.doc_id: d for d in documents}
+    bm25 = build_bm25([passage_terms(c.text, passage_title(docs.get(c.doc_id), c.section), settings.title_weight)
+                       for c in chunks], settings.bm25)
+    dense = build_dense(chunk_vectors, settings.hnsw_threshold)
     per_doc = {d: 0 for d in docs}
     for c in chunks:
         per_doc[c.doc_id] += 1

@@ -62,3 +62,15 @@ def dense_top(index, vectors: np.ndarray, query: np.ndarray, k: int, allowed: np
         return [(int(rows[i]), float(scores[i])) for i in order]
     scores, ids = index.search(query.reshape(1, -1).astype(np.float32), min(k, n))
     return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+
+def sentence_mixed(passage: float, best_sentence: float | None, sentence_weight: float) -> float:
+    """A passage's dense score: ``(1 - w) * cos(query, passage) + w * max over its sentences of
+    cos(query, sentence)``; a passage without sentence vectors keeps its own cosine.
+
+    A passage that holds one sentence close to the query ranks above one vaguely close all
+    through (the MaxP idea of Dai and Callan, SIGIR 2019, on the sentence vectors pooled from the
+    passage's own encoding, ``qa.retrieval.pooling.pool_sentences``)."""
+    if best_sentence is None:
+        return passage
+    return (1 - sentence_weight) * passage + sentence_weight * best_sentence

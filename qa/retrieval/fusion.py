@@ -6,6 +6,7 @@ Inputs are never mutated.
 
 from __future__ import annotations
 
+import math
 from typing import Hashable, Mapping, Sequence
 
 Key = Hashable
@@ -35,16 +36,39 @@ def min_max(scores: Mapping[Key, float]) -> dict[Key, float]:
     return {key: (s - lo) / (hi - lo) for key, s in scores.items()}
 
 
-def convex(lexical: Mapping[Key, float], dense: Mapping[Key, float], dense_weight: float = 0.5) -> dict[Key, float]:
+def z_score(scores: Mapping[Key, float]) -> dict[Key, float]:
+    """Standardise scores: ``(s - mean) / sd`` with the population sd; all equal -> all 0.0.
+
+    Unlike min-max, one outlying score does not squash the others (Bruch, Gai and Ingber, TOIS
+    2023, section 4; Kamps et al. use it for fusing runs).
+    """
+    if not scores:
+        return {}
+    values = list(scores.values())
+    mean = sum(values) / len(values)
+    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
+    if sd == 0 or not math.isfinite(sd):
+        return {key: 0.0 for key in scores}
+    return {key: (s - mean) / sd for key, s in scores.items()}
+
+
+NORMALISATIONS = {"minmax": min_max, "zscore": z_score}
+
+
+def convex(lexical: Mapping[Key, float], dense: Mapping[Key, float], dense_weight: float = 0.5,
+           missing: tuple[float, float] = (0.0, 0.0)) -> dict[Key, float]:
     """Convex combination ``(1 - w) * lexical + w * dense`` of normalised scores.
 
-    A key missing from one input counts 0 there (the bottom of a min-max scale). See Bruch,
-    Gai and Ingber, "An Analysis of Fusion Functions for Hybrid Retrieval", TOIS 2023.
+    A key missing from one input counts ``missing`` there (lexical, dense): by default 0, the
+    bottom of a min-max scale; give the lowest z-score to put it at the bottom of a z scale. See
+    Bruch, Gai and Ingber, "An Analysis of Fusion Functions for Hybrid Retrieval", TOIS 2023.
     """
     if not 0.0 <= dense_weight <= 1.0:
         raise ValueError(f"convex dense_weight must be between 0 and 1, got {dense_weight}")
     keys = list(dict.fromkeys([*lexical, *dense]))
-    return {key: (1 - dense_weight) * lexical.get(key, 0.0) + dense_weight * dense.get(key, 0.0) for key in keys}
+    lo_lex, lo_dense = missing
+    return {key: (1 - dense_weight) * lexical.get(key, lo_lex) + dense_weight * dense.get(key, lo_dense)
+            for key in keys}
 
 
 def ranked(scores: Mapping[Key, float]) -> list[tuple[Key, float]]:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.retrieval.dense import sentence_mixed
 from qa.retrieval.encoder import check_query_model
 from qa.retrieval.milvus_record import REBUILD, load_record
 from qa.retrieval.milvus_schema import (
@@ -155,12 +156,23 @@ class MilvusRetriever:
             timings["encode"] = (time.perf_counter() - t) * 1000
             t = time.perf_counter()
             semantic = self._dense(vec, settings.depth, where)
+            if settings.sentence_weight > 0 and semantic:
+                semantic = self._with_sentences(semantic, vec, settings.sentence_weight)
             timings["dense"] = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
         hits = fuse_hits(lexical, semantic, settings)
         timings["fuse"] = (time.perf_counter() - t) * 1000
         self.last_timings = timings
         return hits
+
+    def _with_sentences(self, semantic: list[tuple[Chunk, float]], vector: np.ndarray,
+                        sentence_weight: float) -> list[tuple[Chunk, float]]:
+        """The dense candidates rescored with their best sentence, as the embedded back end does."""
+        chunks = [c for c, _ in semantic]
+        passage = self.passage_vectors(chunks) @ vector
+        rescored = [(c, sentence_mixed(float(p), float((s @ vector).max()) if len(s) else None, sentence_weight))
+                    for c, p, s in zip(chunks, passage, self.sentence_vectors(chunks))]
+        return sorted(rescored, key=lambda item: -item[1])
 
     def bm25_query(self, query: str) -> str:
         """What Milvus's BM25 is given for ``query``: encoded terms, or the raw text (analyzer milvus)."""
@@ -183,7 +195,8 @@ class MilvusRetriever:
         return [(_hit_chunk(h), float(h["distance"])) for h in found[0]]
 
     def native_rrf(self, query: str, vector: np.ndarray, settings: SearchSettings) -> list[tuple[str, float]]:
-        """(chunk_id, fused score) from Milvus's own ``RRFRanker`` over both searches, best first."""
+        """(chunk_id, fused score) from Milvus's own ``RRFRanker`` over both searches, best first
+        (the dense search ranks by passage cosine: ``sentence_weight`` does not apply)."""
         from pymilvus import AnnSearchRequest, RRFRanker
 
         where = filter_expression(settings.doc_ids, settings.kinds)

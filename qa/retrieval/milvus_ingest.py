@@ -32,18 +32,21 @@ from qa.retrieval.milvus_schema import (
     unpack_vectors,
 )
 from qa.retrieval.terms import TermStats
-from qa.retrieval.tokenize import tokenize
+from qa.retrieval.fields import passage_terms, passage_title
 from qa.types import Chunk, Document, IndexStateError, LoadError, QAError
 from qa.version import __version__
 
 BATCH = 1000
 
 
-def passage_row(chunk: Chunk, kind: str, vector: np.ndarray, sentences: np.ndarray, analyzer: str) -> dict:
-    """One Milvus row for ``chunk``; raises QAError naming it when a field is over Milvus's limits."""
+def passage_row(chunk: Chunk, kind: str, vector: np.ndarray, sentences: np.ndarray, analyzer: str,
+                title: str = "", title_weight: int = 0) -> dict:
+    """One Milvus row for ``chunk`` (BM25 terms: its text's, and ``title``'s ``title_weight`` times, as
+    ``qa.retrieval.fields.passage_terms``); raises QAError naming it when a field is over Milvus's limits."""
     cid = chunk.chunk_id
+    terms = terms_text(passage_terms(chunk.text, title, title_weight)) if analyzer == "qa" else ""
     return {"chunk_id": cid, "text": check_varchar(chunk.text, "text", cid),
-            "terms": check_varchar(terms_text(tokenize(chunk.text)) if analyzer == "qa" else "", "terms", cid),
+            "terms": check_varchar(terms, "terms", cid),
             "dense": np.asarray(vector, dtype=np.float32).tolist(), "doc_id": chunk.doc_id, "kind": kind,
             "start": chunk.start, "end": chunk.end, "pages": list(chunk.pages), "section": chunk.section,
             "sentences": [list(s) for s in chunk.sentences],
@@ -118,7 +121,7 @@ def build_milvus(documents: list[Document], index_dir: Path, encoder, settings: 
     touched = [d.doc_id for d in changed if d.doc_id in previous.documents]
     touched += [d for d in previous.documents if d not in new]
     old_rows = [r for lo in range(0, len(touched), 100) for r in query_all(
-        client, name, in_list("doc_id", touched[lo:lo + 100]), ["chunk_id", "text", "dense", "sentence_vectors"])]
+        client, name, in_list("doc_id", touched[lo:lo + 100]), ["chunk_id", "doc_id", "section", "text", "dense", "sentence_vectors"])]
     reuse = {}
     for r in old_rows:
         vector = np.asarray(r["dense"], dtype=np.float32)
@@ -138,7 +141,8 @@ def build_milvus(documents: list[Document], index_dir: Path, encoder, settings: 
     for i, c in enumerate(chunks):
         vec, sents = ((encoded.passages[fresh[i]], encoded.sentences[fresh[i]]) if i in fresh
                       else reuse.get(c.chunk_id) or seed[c.chunk_id])
-        row = passage_row(c, new[c.doc_id].kind, vec, sents, target.analyzer)
+        row = passage_row(c, new[c.doc_id].kind, vec, sents, target.analyzer,
+                          passage_title(new[c.doc_id], c.section), settings.title_weight)
         (upserts if c.chunk_id in old_ids else inserts).append(row)
     bar = (lambda n: progress("writing", n, len(chunks))) if progress else None
     write_rows(client, name, inserts, upsert=False, progress=bar)
@@ -148,8 +152,11 @@ def build_milvus(documents: list[Document], index_dir: Path, encoder, settings: 
         client.delete(name, ids=stale[lo:lo + BATCH])
     client.flush(name)
     write_seconds = time.perf_counter() - t
-    terms = previous.terms.updated(added=[tokenize(c.text) for c in chunks],
-                                   removed=[tokenize(r["text"]) for r in old_rows])
+    w = settings.title_weight
+    terms = previous.terms.updated(
+        added=[passage_terms(c.text, passage_title(new[c.doc_id], c.section), w) for c in chunks],
+        removed=[passage_terms(r["text"], passage_title(previous.documents.get(r["doc_id"]), r.get("section") or ""), w)
+                 for r in old_rows])
     per_doc = {e["doc_id"]: e for e in previous.manifest["corpus"]["documents"] if e["doc_id"] in new}
     for d in changed:
         per_doc[d.doc_id] = {"doc_id": d.doc_id, "path": d.path, "content_hash": d.content_hash,

@@ -38,7 +38,7 @@ MAX_VARCHAR = 65535  # bytes: Milvus's limit for one VARCHAR value
 MAX_ID = 1024
 HNSW = {"M": 32, "efConstruction": 80}
 HNSW_EF_SEARCH = 256  # as the embedded faiss HNSW
-BM25_PARAMS = {"bm25_k1": 1.5, "bm25_b": 0.75}  # rank-bm25's, as the embedded BM25
+BM25_PARAMS = {"bm25_k1": 1.5, "bm25_b": 0.75}  # rank-bm25's; Milvus Lite scores with these whatever is asked
 FIELDS = ("chunk_id", "text", "terms", "sparse", "dense", "doc_id", "kind", "start", "end", "pages",
           "section", "sentences", "sentence_vectors")
 CHUNK_FIELDS = ["chunk_id", "doc_id", "start", "end", "text", "pages", "section", "sentences"]

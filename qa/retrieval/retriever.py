@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from qa.retrieval.dense import dense_top, load_dense
+from qa.retrieval.dense import dense_top, load_dense, sentence_mixed
 from qa.retrieval.encoder import check_query_model
-from qa.retrieval.fusion import convex, min_max, ranked, rrf
+from qa.retrieval.fusion import NORMALISATIONS, convex, ranked, rrf
 from qa.retrieval.store import IndexData
 from qa.retrieval.terms import term_weights
 from qa.retrieval.tokenize import tokenize
-from qa.tuning import DEFAULT_FUSION
+from qa.tuning import DEFAULT_FUSION, DEFAULT_SCORING
 from qa.types import Chunk, Document, Hit, QueryError, SettingsError
 
 MODES = ("bm25", "dense", "hybrid")
@@ -36,6 +36,9 @@ class SearchSettings:
     fusion: str = DEFAULT_FUSION["fusion"]
     rrf_k: float = DEFAULT_FUSION["rrf_k"]
     dense_weight: float = DEFAULT_FUSION["dense_weight"]
+    normalisation: str = DEFAULT_FUSION["normalisation"]
+    fill_scores: bool = DEFAULT_FUSION["fill_scores"]
+    sentence_weight: float = DEFAULT_SCORING["sentence_weight"]
     depth: int = 100
     doc_ids: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()
@@ -53,6 +56,10 @@ class SearchSettings:
             raise SettingsError(f"rrf_k must be >= 0, got {self.rrf_k}")
         if not 0 <= self.dense_weight <= 1:
             raise SettingsError(f"dense_weight must be between 0 and 1, got {self.dense_weight}")
+        if self.normalisation not in NORMALISATIONS:
+            raise SettingsError(f"normalisation must be one of {', '.join(NORMALISATIONS)}, got {self.normalisation!r}")
+        if not 0 <= self.sentence_weight <= 1:
+            raise SettingsError(f"sentence_weight must be between 0 and 1, got {self.sentence_weight}")
 
 
 def clean_query(query: str) -> str:
@@ -129,9 +136,11 @@ class Retriever:
         allowed = self.allowed_mask(settings)
         lexical: list[tuple[int, float]] = []
         semantic: list[tuple[int, float]] = []
+        terms = tokenize(query)
+        vec = None
         if settings.mode in ("bm25", "hybrid"):
             t = time.perf_counter()
-            lexical = self.data.bm25.top(tokenize(query), settings.depth, allowed)
+            lexical = self.data.bm25.top(terms, settings.depth, allowed)
             timings["bm25"] = (time.perf_counter() - t) * 1000
         if settings.mode in ("dense", "hybrid"):
             t = time.perf_counter()
@@ -139,9 +148,15 @@ class Retriever:
             timings["encode"] = (time.perf_counter() - t) * 1000
             t = time.perf_counter()
             semantic = dense_top(self._dense, self.data.chunk_vectors, vec, settings.depth, allowed)
+            if settings.sentence_weight > 0:
+                rescored = self._dense_scores(vec, [r for r, _ in semantic], settings.sentence_weight)
+                semantic = sorted(rescored.items(), key=lambda item: -item[1])  # stable: ties keep faiss's order
             timings["dense"] = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
-        hits = self._fuse(lexical, semantic, settings)
+        filled = None
+        if settings.mode == "hybrid" and settings.fusion == "convex" and settings.fill_scores:
+            filled = self._missing_scores(lexical, semantic, terms, vec, settings)
+        hits = self._fuse(lexical, semantic, settings, filled)
         timings["fuse"] = (time.perf_counter() - t) * 1000
         self.last_timings = timings
         return hits
@@ -216,21 +231,53 @@ class Retriever:
         names = list(self.data.documents)
         return [names[i] for i in first + sorted(set(docs.tolist()) - set(first))]
 
-    def _fuse(self, lexical, semantic, settings: SearchSettings) -> list[Hit]:
+    def _dense_scores(self, vector: np.ndarray, rows: list[int], sentence_weight: float) -> dict[int, float]:
+        """``{row: dense score}`` of passages: their cosine with ``vector``, mixed with their best
+        sentence's by ``sentence_weight`` (``qa.retrieval.dense.sentence_mixed``)."""
+        if not rows:
+            return {}
+        passage = np.asarray(self._chunk_vectors[rows] @ vector, dtype=np.float64)
+        if sentence_weight == 0:
+            return dict(zip(rows, passage.tolist()))
+        best = [float((self._sentence_vectors[int(self._sentence_ptr[r]):int(self._sentence_ptr[r + 1])] @ vector).max())
+                if self._sentence_ptr[r + 1] > self._sentence_ptr[r] else None for r in rows]
+        return {r: sentence_mixed(float(p), b, sentence_weight) for r, p, b in zip(rows, passage, best)}
+
+    def _missing_scores(self, lexical, semantic, terms, vector, settings: SearchSettings) -> tuple[dict, dict]:
+        """The scores each list lacks for the other's candidates: (BM25 scores of the dense-only
+        passages, dense scores of the BM25-only passages), keyed by chunk id."""
+        in_lex, in_dense = {r for r, _ in lexical}, {r for r, _ in semantic}
+        only_dense = [r for r, _ in semantic if r not in in_lex]
+        only_lex = [r for r, _ in lexical if r not in in_dense]
         chunks = self.data.chunks
-        return fuse_hits([(chunks[r], s) for r, s in lexical], [(chunks[r], s) for r, s in semantic], settings)
+        bm25 = self.data.bm25.scores(terms)[only_dense] if only_dense else []
+        dense = self._dense_scores(vector, only_lex, settings.sentence_weight)
+        return ({chunks[r].chunk_id: float(s) for r, s in zip(only_dense, bm25)},
+                {chunks[r].chunk_id: s for r, s in dense.items()})
+
+    def _fuse(self, lexical, semantic, settings: SearchSettings, filled=None) -> list[Hit]:
+        chunks = self.data.chunks
+        return fuse_hits([(chunks[r], s) for r, s in lexical], [(chunks[r], s) for r, s in semantic], settings, filled)
 
 
 def fuse_hits(lexical: list[tuple[Chunk, float]], semantic: list[tuple[Chunk, float]],
-              settings: SearchSettings) -> list[Hit]:
+              settings: SearchSettings, filled: tuple[dict, dict] | None = None) -> list[Hit]:
     """The ``settings.k`` best chunks of the two ranked lists (best first), fused as ``settings``
     says, each Hit carrying its rank and score in both lists. Client-side, so both back ends fuse
-    the same way."""
+    the same way.
+
+    ``filled``: (BM25 scores, dense scores) by chunk id of candidates the other list holds and
+    this one does not (``fill_scores``); they join their side's scores before normalisation, so a
+    passage found by one retriever only is fused on both of its scores, not on a guessed bottom.
+    Its rank in the list it is missing from stays None."""
     by_id = {c.chunk_id: c for c, _ in [*lexical, *semantic]}
     bm25_rank = {c.chunk_id: (r, s) for r, (c, s) in enumerate(lexical, start=1)}
     dense_rank = {c.chunk_id: (r, s) for r, (c, s) in enumerate(semantic, start=1)}
     lex = {c.chunk_id: s for c, s in lexical}
     sem = {c.chunk_id: s for c, s in semantic}
+    if filled is not None and settings.mode == "hybrid" and settings.fusion == "convex":
+        lex = {**lex, **{k: v for k, v in filled[0].items() if k not in lex}}
+        sem = {**sem, **{k: v for k, v in filled[1].items() if k not in sem}}
     if settings.mode == "bm25":
         scores = lex
     elif settings.mode == "dense":
@@ -238,7 +285,12 @@ def fuse_hits(lexical: list[tuple[Chunk, float]], semantic: list[tuple[Chunk, fl
     elif settings.fusion == "rrf":
         scores = rrf([list(lex), list(sem)], settings.rrf_k)
     else:
-        scores = convex(min_max(lex), min_max(sem), settings.dense_weight)
+        normalise = NORMALISATIONS[settings.normalisation]
+        lex_n, sem_n = normalise(lex), normalise(sem)
+        # a passage one list lacks sits at the bottom of that list's scale (0 for min-max, as before)
+        bottom = ((0.0, 0.0) if settings.normalisation == "minmax"
+                  else (min(lex_n.values(), default=0.0), min(sem_n.values(), default=0.0)))
+        scores = convex(lex_n, sem_n, settings.dense_weight, bottom)
     hits = []
     for rank, (key, score) in enumerate(ranked(scores)[: settings.k], start=1):
         b = bm25_rank.get(key, (None, None))
