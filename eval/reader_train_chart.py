@@ -1,6 +1,8 @@
-"""Draws the reader's training log (eval/reader-train-log.csv): loss and dev EM / F1 over windows seen.
+"""Draws the reader's training logs: loss and dev EM / F1 over windows seen, one run after another
+(the second continued from the first with `qa train-reader --init`).
 
-    python eval/reader_train_chart.py [--log eval/reader-train-log.csv] [--out eval/reader-train.png]
+    python eval/reader_train_chart.py [--log eval/reader-train-log.csv --log eval/reader-train-log-2.csv]
+                                      [--out eval/reader-train.png]
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--log", default=str(ROOT / "eval" / "reader-train-log.csv"))
+    parser.add_argument("--log", action="append", help="a run's log, in the order of the runs (repeatable; "
+                        "default: eval/reader-train-log.csv, then eval/reader-train-log-2.csv)")
     parser.add_argument("--out", default=str(ROOT / "eval" / "reader-train.png"))
     args = parser.parse_args()
     import matplotlib
@@ -22,11 +25,22 @@ def main() -> int:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    with open(args.log, encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
+    logs = args.log or [str(p) for p in (ROOT / "eval" / "reader-train-log.csv", ROOT / "eval" / "reader-train-log-2.csv")
+                        if p.is_file()]
+    rows, starts, offset = [], [], 0
+    for log in logs:
+        with open(log, encoding="utf-8") as f:
+            run = list(csv.DictReader(f))
+        starts.append(offset)
+        for r in run:
+            rows.append({**r, "windows": int(r["windows"]) + offset})
+        offset = rows[-1]["windows"] if rows else offset
     windows = [int(r["windows"]) for r in rows]
     fig, loss_ax = plt.subplots(figsize=(7, 3.6), dpi=110)
     loss_ax.plot(windows, [float(r["loss"]) for r in rows], color="tab:blue", label="training loss (mean of 50 steps)")
+    for start in starts[1:]:
+        loss_ax.axvline(start, color="grey", linestyle=":", linewidth=1)
+        loss_ax.annotate("continued (--init)", (start, loss_ax.get_ylim()[1]), fontsize=7, ha="left", va="top")
     loss_ax.set_xlabel("training windows seen")
     loss_ax.set_ylabel("loss")
     dev = [r for r in rows if r["dev_f1"]]

@@ -190,7 +190,7 @@ def gold_sets() -> list[tuple[str, str]]:
 
 def evaluate_gold_set(name: str = "home", split: str = "report", modes: Sequence[str] = ("bm25", "dense", "hybrid"),
                       k: int = 10, progress: Callable[[int, int], None] | None = None, index: Index | None = None,
-                      encoder=None, root: str | Path = ".", answers: bool = True):
+                      encoder=None, root: str | Path = ".", answers: bool = True, answer_settings=None):
     """Evaluate the gold set called ``name`` ("home" or "real") on ``split`` (tune, report or all).
 
     "home" runs over ``index`` when given (e.g. the index a page has open), else over
@@ -198,13 +198,15 @@ def evaluate_gold_set(name: str = "home", split: str = "report", modes: Sequence
     ``root``/eval/cache/real-index, built from eval/corpus-real when missing or stale (minutes, the
     first time). ``encoder``: a loaded query encoder to share (by default ``index``'s).
     ``progress(done, total)`` is called after each question; ``answers=False`` measures retrieval
-    only. Returns an EvalResult; raises SettingsError for an unknown set, split or mode, QAError for a missing gold file or corpus.
+    only; ``answer_settings`` (an AnswerSettings) chooses the answer stage, the reader by default.
+    Returns an EvalResult; raises SettingsError for an unknown set, split or mode, QAError for a missing gold file or corpus.
     """
     from qa.evaluation.gold import evaluate_gold
 
     modes = _modes(modes)
     retriever, chosen = _gold_set_questions(name, split, index, encoder, root)
-    return evaluate_gold(retriever, chosen, modes=modes, k=k, answers=answers, progress=progress)
+    return evaluate_gold(retriever, chosen, modes=modes, k=k, answers=answers, progress=progress,
+                         answer_settings=answer_settings)
 
 
 def compare_gold_set(name: str = "home", split: str = "report", modes: Sequence[str] = ("bm25", "dense", "hybrid"),
@@ -259,7 +261,8 @@ def _cleaned(texts: Iterable[str], what: str) -> list[str]:
 
 def search_settings(k: int = 10, mode: str = "hybrid", docs: Sequence[str] = (), kinds: Sequence[str] = (),
                     **fusion) -> SearchSettings:
-    """Search settings with the tuned fusion defaults; ``fusion`` overrides fusion, rrf_k, dense_weight."""
+    """Search settings with the tuned fusion defaults; ``fusion`` overrides fusion, rrf_k, dense_weight,
+    normalisation, fill_scores and sentence_weight (None keeps the default)."""
     base = SearchSettings(mode=mode, k=k, depth=max(100, k), doc_ids=tuple(docs), kinds=tuple(kinds))
     given = {key: value for key, value in fusion.items() if value is not None}
     return replace(base, **given) if given else base

@@ -57,7 +57,7 @@ def test_eval_json_on_the_tiny_gold_set(capsys, tiny):
     assert (out["questions"], out["answerable"], out["split"]) == (6, 4, "report")
     # the values worked out in test_answer_quality, through the command
     assert out["answers"]["hit_rate"] == pytest.approx(0.75)
-    assert out["answers"]["citation_precision"] == pytest.approx(0.8)
+    assert out["answers"]["citation_precision"] == pytest.approx(0.6)   # test_answer_quality's 3 of 5
     assert out["answers"]["abstain_recall"] == pytest.approx(0.5)
 
 

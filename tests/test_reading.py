@@ -125,3 +125,21 @@ def test_fit_calibration_chooses_the_setting_with_the_best_hit_rate():
     hi, lo = [0.0] * n, [0.0] * n
     hi[0], lo[0] = 3.0, -1.0
     assert cal.probability(tuple(hi)) > 0.8 > 0.2 > cal.probability(tuple(lo))
+
+
+def test_refusals_of_another_model_count_with_the_threshold():
+    """choose_threshold with ``also_refused``: those refusals stand whatever the threshold, count
+    against the limit on answerable questions refused, and the best threshold is chosen beside them."""
+    from qa.evaluation.calibrate import refusal_f1
+
+    p = np.array([0.9, 0.8, 0.7, 0.2, 0.6, 0.1])
+    answerable = np.array([True, True, True, True, False, False])
+    also = np.array([False, False, False, False, True, False])
+    # alone: t=0.2 refuses the 0.1 (F1 2/3); with `also` refusing the 0.6 too, both are caught: F1 1
+    assert choose_threshold(p, answerable, max_wrong=0.0) == 0.2
+    assert choose_threshold(p, answerable, max_wrong=0.0, also_refused=also) == 0.2
+    assert refusal_f1(np.array([False, False, False, False, True, True]), answerable) == 1.0
+    assert abs(refusal_f1(np.array([False, False, False, False, False, True]), answerable) - 2 / 3) < 1e-12
+    # refusing an answerable one by the other model is over a limit of 0: only "never refuse by p" (0.0) is left
+    worse = np.array([True, False, False, False, False, False])
+    assert choose_threshold(p, answerable, max_wrong=0.0, also_refused=worse) == 0.0

@@ -93,7 +93,7 @@ def test_odd_queries_get_sensible_results(real_index, query, expected):
     if expected is None:
         assert ans.abstained and ans.answer is None and ans.citations == () and ans.passages, ans.confidence
     else:
-        assert not ans.abstained and expected in ans.answer.text, ans.confidence
+        assert not ans.abstained and expected.lower() in ans.answer.text.lower(), ans.confidence
 
 
 @pytest.mark.parametrize("query, message", [("", "empty"), ("   \n\t", "empty"), ("x" * 10_000, "limit"),
@@ -121,8 +121,11 @@ def test_killed_ingest_leaves_the_previous_index_usable(tmp_path):
         (corpus / f"copy-{i}.txt").write_text(f"Copy {i}\n\n" + text.replace("the", f"the{i}"), encoding="utf-8")
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     for sig in (signal.SIGINT, signal.SIGKILL):
+        # SIGINT's default action in the child: a process started by one that ignores SIGINT (as
+        # earlier tests' servers may leave this one) would inherit the ignoring and finish the ingest
         proc = subprocess.Popen([sys.executable, "-m", "qa.cli.main", "ingest", "--corpus", str(corpus), "--index", str(index)],
-                                stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, env=env)
+                                stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, env=env,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         seen = b""
         deadline = time.time() + 120
         # the progress bar's own line ("embedding:   3%|"), not a warning that mentions embeddings

@@ -184,14 +184,15 @@ def _read(retriever, finder, question, qvec, hits, search, settings, timings, st
     confidence = round(cal.probability(best.features), 4) if best else 0.0
     place = (best.doc_id, best.start, best.end, (best.short_start, best.short_end)) if best else None
     refused = False
-    if cal.ensemble:   # the linear scorer's quote where it is surer (fit on the tuning splits)
-        linear = linear_answer(retriever, question, qvec, hits, settings.model)
-        refused = bool(linear and linear[5])   # its answerability model refuses: off the corpus, a near miss
-        if linear and linear[0] > confidence:
-            confidence, (_, _, doc_id, start, end, _) = round(linear[0], 4), linear
-            inside = best and best.doc_id == doc_id and start <= best.short_start and best.short_end <= end
-            short = (best.short_start, best.short_end) if inside else _linear_short(retriever, question, doc_id, start, end)
-            place = (doc_id, start, end, short)
+    linear = linear_answer(retriever, question, qvec, hits, settings.model) \
+        if cal.ensemble or cal.linear_refusal else None
+    if cal.linear_refusal:   # its answerability model refuses: off the corpus, a near miss
+        refused = bool(linear and linear[5])
+    if cal.ensemble and linear and linear[0] > confidence:   # its quote where it is surer
+        confidence, (_, _, doc_id, start, end, _) = round(linear[0], 4), linear
+        inside = best and best.doc_id == doc_id and start <= best.short_start and best.short_end <= end
+        short = (best.short_start, best.short_end) if inside else _linear_short(retriever, question, doc_id, start, end)
+        place = (doc_id, start, end, short)
     if place is None or refused or confidence < settings.abstain_threshold:
         timings["answer"] = (time.perf_counter() - t) * 1000
         timings["total"] = (time.perf_counter() - started) * 1000

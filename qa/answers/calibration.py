@@ -24,7 +24,8 @@ class Calibration:
     """``model`` turns READER_FEATURES into P(right); below ``threshold`` the answer abstains;
     ``passages`` are read, in windows of ``window`` word pieces (0: the reader's own), and the span
     is chosen with ``rank_weight`` (qa.answers.reading.choose). With ``ensemble`` the earlier linear
-    scorer's answer is taken where its confidence beats the reader's (both are P(right))."""
+    scorer's answer is taken where its confidence beats the reader's (both are P(right)); with
+    ``linear_refusal`` its answerability model's refusals (off the corpus, near misses) stand."""
 
     model: LinearModel
     passages: int
@@ -32,6 +33,7 @@ class Calibration:
     rank_weight: float = 0.0
     window: int = 0
     ensemble: bool = False
+    linear_refusal: bool = False
     about: dict = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -51,12 +53,14 @@ class Calibration:
     def to_json(self) -> dict:
         return {"about": self.about, "passages": self.passages, "threshold": self.threshold,
                 "rank_weight": self.rank_weight, "window": self.window, "ensemble": self.ensemble,
-                "model": self.model.to_json()}
+                "linear_refusal": self.linear_refusal, "model": self.model.to_json()}
 
     @classmethod
     def from_json(cls, data: dict) -> "Calibration":
         return cls(LinearModel.from_json(data["model"], READER_FEATURES), int(data["passages"]),
-                   float(data["threshold"]), float(data.get("rank_weight", 0.0)), int(data.get("window", 0)), bool(data.get("ensemble", False)), data.get("about", {}))
+                   float(data["threshold"]), float(data.get("rank_weight", 0.0)), int(data.get("window", 0)), bool(data.get("ensemble", False)),
+                   # written before the two were told apart, "ensemble" meant both
+                   bool(data.get("linear_refusal", data.get("ensemble", False))), data.get("about", {}))
 
 
 @lru_cache(maxsize=4)

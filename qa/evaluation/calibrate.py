@@ -54,7 +54,7 @@ class ReadRow:
     paraphrased: bool
     answer_type: str
     pools: dict  # "pool size,rank weight" -> [features, hit, short right, quote, short]
-    linear: tuple = (0.0, False)  # the linear scorer's answer: (its confidence, hit)
+    linear: tuple = (0.0, False, False)  # the linear scorer's answer: (its confidence, hit, whether it refuses)
 
 
 def read_row(gold_set: str, q: GoldQuestion, retriever: Retriever, reader, qvec, window: int) -> ReadRow:
@@ -63,7 +63,8 @@ def read_row(gold_set: str, q: GoldQuestion, retriever: Retriever, reader, qvec,
     hits = found[:READ_POOL]
     reading = reader.read(q.question, [h.chunk.text for h in hits], max_tokens=window)
     linear = linear_answer(retriever, q.question, qvec, found)
-    linear = (linear[0], bool(q.answerable and is_hit(linear[1], q.answers))) if linear else (0.0, False)
+    linear = (linear[0], bool(q.answerable and is_hit(linear[1], q.answers)), bool(linear[5])) if linear \
+        else (0.0, False, False)
     terms = QueryTerms.of(retriever.term_weights(tokenize(q.question)))
     vectors = retriever.passage_vectors([h.chunk for h in hits])
     docs = retriever.documents
@@ -97,7 +98,8 @@ def collect_reads(gold_set: str, retriever: Retriever, reader, questions: list[G
     h.update(reader.card.get("sha256", "").encode())
     h.update(json.dumps(retriever.manifest, sort_keys=True, default=str).encode())
     h.update(json.dumps([asdict(q) for q in questions], sort_keys=True).encode())
-    for module in ("qa/answers/reading.py", "qa/reader/decode.py", "qa/reader/windows.py"):
+    for module in ("qa/answers/reading.py", "qa/reader/decode.py", "qa/reader/windows.py", "qa/answers/answer.py",
+                   "qa/evaluation/calibrate.py"):
         h.update((Path(__file__).resolve().parents[2] / module).read_bytes())
     h.update(str((READ_POOL, POOLS, RANK_WEIGHTS)).encode())
     path = cache_dir / f"read-rows-{gold_set}-{h.hexdigest()[:16]}.json" if cache_dir else None
@@ -136,22 +138,35 @@ def log_loss(p: np.ndarray, y: np.ndarray) -> float:
     return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
 
 
-def choose_threshold(p: np.ndarray, answerable: np.ndarray, max_wrong: float = MAX_WRONG_REFUSALS) -> float:
-    """The refusal threshold (refuse when p < t) with the best refusal F1 among those that refuse at
-    most ``max_wrong`` of the answerable questions; 0.0 (never refuse) when none does better."""
-    best, best_t = 0.0, 0.0
-    n_unans = int((~answerable).sum())
+def choose_threshold(p: np.ndarray, answerable: np.ndarray, max_wrong: float = MAX_WRONG_REFUSALS,
+                     also_refused: np.ndarray | None = None) -> float:
+    """The refusal threshold (refuse when p < t, or where ``also_refused``) with the best refusal F1
+    among those that refuse at most ``max_wrong`` of the answerable questions; 0.0 (never refuse by
+    p) when none does better."""
+    return _best_refusal(p, answerable, max_wrong, also_refused)[1]
+
+
+def refusal_f1(refused: np.ndarray, answerable: np.ndarray) -> float:
+    """F1 of refusing the unanswerable questions (precision: refused ones that were unanswerable)."""
+    right = int((refused & ~answerable).sum())
+    prec = right / refused.sum() if refused.sum() else 0.0
+    rec = right / (~answerable).sum() if (~answerable).sum() else 0.0
+    return 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+
+
+def _best_refusal(p, answerable, max_wrong, also_refused=None) -> tuple[float, float]:
+    """(refusal F1, threshold) of the best allowed threshold; (F1 of ``also_refused`` alone, 0.0)
+    when none beats it, or (-1, 0.0) when even that refuses too many answerable questions."""
+    also = np.zeros(len(p), dtype=bool) if also_refused is None else also_refused
+    best, best_t = -1.0, 0.0
     for t in sorted(set(np.round(p, 4)) | {0.0}):
-        refused = p < t
+        refused = (p < t) | also
         if answerable.sum() and (refused & answerable).sum() / answerable.sum() > max_wrong:
             continue
-        right = int((refused & ~answerable).sum())
-        prec = right / refused.sum() if refused.sum() else 0.0
-        rec = right / n_unans if n_unans else 0.0
-        f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+        f1 = refusal_f1(refused, answerable)
         if f1 > best:
             best, best_t = f1, float(t)
-    return best_t
+    return best, best_t
 
 
 def fit_calibration(by_window: dict[int, list[ReadRow]]) -> tuple[Calibration, dict]:
@@ -162,7 +177,9 @@ def fit_calibration(by_window: dict[int, list[ReadRow]]) -> tuple[Calibration, d
     WINDOWS), then the L2 weight with the best out-of-fold log loss; then whether taking the linear
     scorer's answer where its confidence beats the reader's out-of-fold probability raises the hit
     rate (``ensemble``); then the threshold on the out-of-fold probabilities (the larger of the two
-    under the ensemble).
+    under the ensemble), alone and together with the linear scorer's own refusals (off the corpus,
+    near misses): those are kept (``linear_refusal``) where they raise the refusal F1 within the
+    same limit on answerable questions refused.
     """
     hit = {}
     for window, rows in by_window.items():
@@ -186,16 +203,24 @@ def fit_calibration(by_window: dict[int, list[ReadRow]]) -> tuple[Calibration, d
     hit_both = float(np.mean([both[m].mean() for m in by_set.values()]))
     ensemble = hit_both > best + 1e-9
     answerable = np.array([r.answerable for r in rows])
-    threshold = choose_threshold(np.maximum(p, lin_p) if ensemble else p, answerable)
+    # the linear scorer's refusal (off the corpus, a near miss), kept where it refuses better
+    conf = np.maximum(p, lin_p) if ensemble else p
+    lin_refuses = np.array([len(r.linear) > 2 and bool(r.linear[2]) for r in rows])
+    f1_alone, t_alone = _best_refusal(conf, answerable, MAX_WRONG_REFUSALS)
+    f1_both, t_both = _best_refusal(conf, answerable, MAX_WRONG_REFUSALS, lin_refuses)
+    linear_refusal = f1_both > f1_alone + 1e-9
+    threshold = t_both if linear_refusal else t_alone
     x = _xy(rows, k)[0]
     model = fit_linear(READER_FEATURES, x, y, l2)
     about = {"fit_on": "tuning splits of the home and real gold sets", "questions": len(rows),
              "passages": pool, "rank_weight": weight, "window": window, "l2": l2,
              "threshold": round(threshold, 4), "hit_answerable_mean_of_sets": round(best, 4),
              "ensemble": bool(ensemble), "hit_with_linear_where_surer": round(hit_both, 4),
+             "linear_refusal": bool(linear_refusal), "refusal_f1_alone": round(max(f1_alone, 0.0), 4),
+             "refusal_f1_with_linear_refusal": round(max(f1_both, 0.0), 4),
              "oof_log_loss": round(losses[l2], 4),
              "hit_by_setting": {f"window={c[3]} passages={c[0]} rank_weight={c[1]:g}": round(h, 4)
                                 for c, h in sorted(hit.items())},
              "log_loss_by_l2": {str(a): round(b, 4) for a, b in losses.items()}}
     return Calibration(model=model, passages=pool, threshold=round(threshold, 4), rank_weight=weight,
-                       window=window, ensemble=bool(ensemble), about=about), about
+                       window=window, ensemble=bool(ensemble), linear_refusal=bool(linear_refusal), about=about), about
