@@ -46,15 +46,21 @@ def add_search_options(p: argparse.ArgumentParser, k: int) -> None:
     p.add_argument("--k", type=int, default=k, help="how many passages")
     p.add_argument("--fusion", choices=("rrf", "convex"), default=None, help="hybrid fusion (default: the tuned one)")
     p.add_argument("--rrf-k", type=float, default=None)
-    p.add_argument("--dense-weight", type=float, default=None, help="weight of the dense scores in convex fusion")
-    p.add_argument("--normalisation", choices=("minmax", "zscore"), default=None,
-                   help="how convex fusion scales each list's scores (default: the tuned one)")
-    p.add_argument("--fill-scores", action=argparse.BooleanOptionalAction, default=None,
-                   help="convex fusion scores each candidate by both retrievers (default: the tuned choice)")
-    p.add_argument("--sentence-weight", type=float, default=None,
-                   help="share of a passage's dense score given by its best sentence (default: the tuned one)")
+    add_scoring_options(p)
     p.add_argument("--doc", action="append", default=[], help="only this document id (repeatable)")
     p.add_argument("--kind", action="append", default=[], help="only this kind of document (repeatable)")
+
+
+def add_scoring_options(p: argparse.ArgumentParser, note: str = "") -> None:
+    """How the hybrid's scores are made and fused (each default: the tuned one); ``note`` starts
+    each help text (``"BEIR: "`` where only the BEIR run reads them)."""
+    p.add_argument("--dense-weight", type=float, default=None, help=f"{note}weight of the dense scores in convex fusion")
+    p.add_argument("--normalisation", choices=("minmax", "zscore"), default=None,
+                   help=f"{note}how convex fusion scales each list's scores")
+    p.add_argument("--fill-scores", action=argparse.BooleanOptionalAction, default=None,
+                   help=f"{note}convex fusion scores each candidate by both retrievers")
+    p.add_argument("--sentence-weight", type=float, default=None,
+                   help=f"{note}share of a passage's dense score given by its best sentence")
 
 
 def settings_from_args(args, k: int | None = None):

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 from dataclasses import replace
 from pathlib import Path
 
-from qa.cli.common import add_common, beir_backend, beir_index_dir, progress_bar
+from qa.cli.common import add_common, add_scoring_options, beir_backend, beir_index_dir, progress_bar
 from qa.cli.compare import add_compare_options, cmd_eval_runs, wants_runs
 from qa.cli.gold import _modes, cmd_eval_gold
 
@@ -32,13 +31,7 @@ def add_parsers(sub) -> None:
     p.add_argument("--sweep", action="store_true", help="grid-search fusion and abstention on the tuning split")
     p.add_argument("--stage", choices=("reader", "linear"), default="reader",
                    help="answer stage: the trained reader (default) or the earlier linear sentence scorer")
-    p.add_argument("--dense-weight", type=float, default=None, help="BEIR: the dense weight of convex fusion")
-    p.add_argument("--normalisation", choices=("minmax", "zscore"), default=None,
-                   help="BEIR: how convex fusion scales each list's scores")
-    p.add_argument("--fill-scores", action=argparse.BooleanOptionalAction, default=None,
-                   help="BEIR: convex fusion scores each candidate by both retrievers")
-    p.add_argument("--sentence-weight", type=float, default=None,
-                   help="BEIR: share of a passage's dense score given by its best sentence")
+    add_scoring_options(p, "BEIR: ")
     p.add_argument("--title-weight", type=int, default=None,
                    help="BEIR: times each document's title joins its BM25 terms (rebuilds BM25, keeps the vectors)")
     add_compare_options(p)
