@@ -218,3 +218,59 @@ def test_params_reject_non_finite_and_negative_values(kwargs):
 def test_top_with_k_zero_or_less_returns_nothing(k):
     index = build_bm25([["a"], ["b"], ["c"]])
     assert index.top(["a"], k) == []
+
+
+def scipy_weights(corpus: list[list[str]], params: BM25Params):
+    """The weight matrix as build_bm25 made it before it streamed: Python lists of every posting,
+    then scipy's csr_matrix (the reference the streaming build must equal bit for bit)."""
+    from collections import Counter
+
+    from scipy import sparse
+
+    vocab, doc_freq, rows, cols, tfs = {}, [], [], [], []
+    doc_len = np.array([len(d) for d in corpus], dtype=np.float64)
+    for col, terms in enumerate(corpus):
+        for term, tf in Counter(terms).items():
+            row = vocab.setdefault(term, len(vocab))
+            if row == len(doc_freq):
+                doc_freq.append(0)
+            doc_freq[row] += 1
+            rows.append(row)
+            cols.append(col)
+            tfs.append(tf)
+    n = len(corpus)
+    avgdl = doc_len.sum() / n
+    idf = np.array([math.log(n - f + 0.5) - math.log(f + 0.5) for f in doc_freq], dtype=np.float64)
+    idf = np.where(idf < 0, params.epsilon * (idf.sum() / idf.size), idf)
+    tf = np.array(tfs, dtype=np.float64)
+    col_arr = np.array(cols, dtype=np.int64)
+    norm = params.k1 * (1 - params.b + params.b * doc_len[col_arr] / avgdl) if avgdl > 0 else np.full(tf.shape, params.k1)
+    data = idf[np.array(rows, dtype=np.int64)] * tf * (params.k1 + 1) / (tf + norm)
+    weights = sparse.csr_matrix((data, (rows, cols)), shape=(len(vocab), n), dtype=np.float64)
+    weights.sort_indices()
+    return vocab, weights
+
+
+@pytest.mark.parametrize("params", [BM25Params(), BM25Params(k1=1.2, b=0.6, epsilon=0.1)])
+def test_streamed_build_equals_the_scipy_matrix_bit_for_bit(params, monkeypatch):
+    """Passages given one at a time (a generator), weights computed in blocks smaller than the
+    postings: the same vocabulary order, the same CSR arrays, the same float64 bytes."""
+    import random
+
+    import qa.retrieval.bm25 as bm25
+
+    monkeypatch.setattr(bm25, "POSTINGS_BLOCK", 97)  # many blocks, one cut inside a term's postings
+    rng = random.Random(4)
+    words = [f"w{i}" for i in range(120)]
+    docs = [[rng.choice(words[:rng.randint(1, 120)]) for _ in range(rng.randint(0, 30))] for _ in range(400)]
+    vocab, expected = scipy_weights(docs, params)
+    ours = build_bm25((d for d in docs), params)
+    assert ours.vocab == vocab and ours.size == 400 and ours.weights.shape == expected.shape
+    assert ours.weights.indptr.tolist() == expected.indptr.tolist()
+    assert ours.weights.indices.tolist() == expected.indices.tolist()
+    assert ours.weights.data.tobytes() == expected.data.tobytes()
+
+
+def test_streamed_build_of_an_empty_generator_is_refused():
+    with pytest.raises(ValueError, match="empty corpus"):
+        build_bm25(d for d in [])

@@ -144,9 +144,22 @@ def test_readme_headline_page_time_is_the_benchmarks():
     assert f"p50 {bench['answer_ms']['p50']:.0f} ms" in (ROOT / "docs" / "performance.md").read_text(encoding="utf-8")
 
 
+def test_readme_headline_ingest_figures_are_the_benchmarks():
+    shown, linked = headline("ingest of 100,000 documents, all but the model")
+    hashed = json.loads((ROOT / "eval" / "bench-ingest-100k-hashed.json").read_text(encoding="utf-8"))
+    size = next(s for s in hashed["sizes"] if s["documents"] == 100_000)
+    assert hashed["encoder"] == "hashed" and hashed["threads"] == 1
+    assert shown == f"{size['wall_s']:.0f} s, {size['peak_rss_mb'] / 1000:.2f} GB peak"
+    model = json.loads((ROOT / "eval" / "bench-ingest-10k-model.json").read_text(encoding="utf-8"))
+    rate = max(s["documents"] for s in model["sizes"])
+    rate = next(s for s in model["sizes"] if s["documents"] == rate)["encode_passages_per_s"]
+    assert f"the model encodes {rate:.0f} passages/s per thread" in HEADLINES
+    assert linked == "docs/performance.md#ingest-at-scale-qa-bench---ingest"
+
+
 def test_every_readme_figure_links_to_where_it_is_measured():
     rows = [line for line in HEADLINES.splitlines() if line.startswith("| ") and not line.startswith("| measure")]
-    assert len(rows) == 7
+    assert len(rows) == 8
     assert all(re.search(r"\]\(docs/[a-z-]+\.md#[a-z-]+\)", row) for row in rows)
 
 

@@ -121,9 +121,9 @@ def _beir_runs(args, settings) -> tuple[str, dict, dict]:
 
     folder, split = Path(args.beir), args.split or "test"
     index = beir_index_dir(args, folder)
-    data = load_beir(folder, split)
+    data = load_beir(folder, split, with_corpus=False)  # the index reads the corpus itself
     bar = progress_bar()[0]
-    retriever = beir_index(folder, index, Encoder(args.model), data, bar, beir_backend(args, folder, index))
+    retriever = beir_index(folder, index, Encoder(args.model), bar, beir_backend(args, folder, index))
     runs = retrieval_runs(retriever, data.queries, settings, key="doc", progress=bar)
     return f"BEIR {folder.resolve().name}, {split} split", runs, data.qrels
 

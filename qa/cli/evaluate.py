@@ -45,13 +45,22 @@ def add_parsers(sub) -> None:
                    help="milvus: also the embedded back end beside Milvus Lite at each size")
     p.add_argument("--real", action="store_true",
                    help="also time qa ask on real passages and embeddings at the largest size (cached)")
-    p.add_argument("--scifact", default="../shared/data/scifact", help="the SciFact folder (--real)")
+    p.add_argument("--scifact", default="../shared/data/scifact",
+                   help="the SciFact folder (--real; --ingest: whose titles and sentences make the corpus)")
     p.add_argument("--corpus", default="corpus", help="the home corpus (start-up index; --real passages)")
     p.add_argument("--pdfs", action="append", default=None,
                    help="more document folders for --real (repeatable; default ../shared/corpus-real)")
     p.add_argument("--real-cache", default="eval/cache/bench-real", help="where --real keeps its vectors")
     p.add_argument("--real-budget", type=float, default=None,
                    help="seconds of encoding --real may spend on passages not cached yet (default: no limit)")
+    p.add_argument("--ingest", default=None, metavar="N[,N...]",
+                   help="instead: time and peak memory of indexing a synthetic TREC-COVID-like BEIR corpus of "
+                        "N documents, and of N/10 (or of each count given), each in a child process")
+    p.add_argument("--ingest-cache", default="eval/cache/bench-ingest", help="where --ingest keeps its corpora")
+    p.add_argument("--ingest-encoder", choices=("model", "hashed"), default="model",
+                   help="--ingest: the embedding model (default), or hashed bags of words (all but the model)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="--ingest: threads for torch, faiss and ONNX Runtime (default: each library's choice)")
 
 
 def _progress():
@@ -108,8 +117,8 @@ def _sweep_beir(folder, split, index, encoder, args) -> int:
     from qa.evaluation.beir_run import beir_index
     from qa.evaluation.sweep import sweep_fusion
 
-    data = load_beir(folder, split)
-    retriever = beir_index(folder, index, encoder, data, _progress(), beir_backend(args, folder, index))
+    data = load_beir(folder, split, with_corpus=False)  # the index reads the corpus itself
+    retriever = beir_index(folder, index, encoder, _progress(), beir_backend(args, folder, index))
     points = sweep_fusion(retriever, data.queries, data.qrels, key="doc")
     if args.json:
         print(json.dumps({"dataset": folder.name, "split": split,
@@ -121,6 +130,10 @@ def _sweep_beir(folder, split, index, encoder, args) -> int:
 
 
 def cmd_bench(args) -> int:
+    if args.ingest:
+        from qa.evaluation.bench_ingest_report import cmd_bench_ingest
+
+        return cmd_bench_ingest(args)
     from qa.evaluation.bench_report import cmd_bench as run
 
     if args.backend == "milvus":

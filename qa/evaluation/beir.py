@@ -51,10 +51,11 @@ def available_splits(folder: Path) -> list[str]:
     return sorted(path.stem for path in qrels_dir.glob("*.tsv") if path.is_file())
 
 
-def load_beir(folder: Path, split: str) -> BeirDataset:
+def load_beir(folder: Path, split: str, with_corpus: bool = True) -> BeirDataset:
     """Read one split of the BEIR benchmark in ``folder``.
 
-    Returns the whole corpus, the queries judged in ``qrels/<split>.tsv`` and those qrels.
+    Returns the whole corpus, the queries judged in ``qrels/<split>.tsv`` and those qrels; with
+    ``with_corpus=False`` the corpus is left empty (``read_corpus`` streams it, one entry at a time).
     Raises ``BeirFormatError`` (a ``QAError``) naming the file, and the line where there is one,
     for: a missing folder or file, an unknown split (the message lists the available ones),
     a line that is not a JSON object, a missing ``_id``/``text``, an ``_id`` neither a string nor an
@@ -70,10 +71,7 @@ def load_beir(folder: Path, split: str) -> BeirDataset:
         listed = ", ".join(splits) if splits else f"none: {folder / 'qrels'} has no .tsv files"
         raise BeirFormatError(f"{qrels_path}: unknown split {split!r}; available splits: {listed}")
     qrels = _read_qrels(qrels_path)
-    corpus = {
-        doc_id: BeirDoc(title=title, text=text)
-        for doc_id, title, text in _read_records(folder / "corpus.jsonl", with_title=True)
-    }
+    corpus = dict(read_corpus(folder)) if with_corpus else {}
     all_queries = {qid: text for qid, _, text in _read_records(folder / "queries.jsonl", with_title=False)}
     missing = [qid for qid in qrels if qid not in all_queries]
     if missing:
@@ -84,6 +82,27 @@ def load_beir(folder: Path, split: str) -> BeirDataset:
         )
     queries = {qid: all_queries[qid] for qid in qrels}
     return BeirDataset(split=split, corpus=corpus, queries=queries, qrels=qrels)
+
+
+def read_corpus(folder: Path) -> Iterator[tuple[str, BeirDoc]]:
+    """Yield ``(_id, BeirDoc)`` for each entry of ``folder/corpus.jsonl``, in file order, reading one
+    line at a time (a corpus of 100,000s of documents is never held whole). Raises BeirFormatError
+    as ``load_beir`` does, when the bad line is reached."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise BeirFormatError(f"{folder}: no such folder (expected a BEIR dataset folder)")
+    for doc_id, title, text in _read_records(folder / "corpus.jsonl", with_title=True):
+        yield doc_id, BeirDoc(title=title, text=text)
+
+
+def corpus_size(folder: Path) -> int:
+    """The number of non-blank lines of ``folder/corpus.jsonl`` (its entries, when it is well formed),
+    counted without parsing them; raises BeirFormatError when the file is missing."""
+    path = Path(folder) / "corpus.jsonl"
+    if not path.is_file():
+        raise BeirFormatError(f"{path}: file not found")
+    with open(path, "rb") as f:
+        return sum(1 for line in f if line.strip())
 
 
 def _read_records(path: Path, with_title: bool) -> Iterator[tuple[str, str, str]]:

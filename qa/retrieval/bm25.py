@@ -14,6 +14,7 @@ float rounding; a repeated query term counts twice, as there.
 from __future__ import annotations
 
 import math
+from array import array
 from collections import Counter
 from dataclasses import dataclass
 from typing import Iterable
@@ -97,17 +98,23 @@ class BM25Index:
         return [(int(i), float(s[i])) for i in best]
 
 
-def build_bm25(corpus: list[list[str]], params: BM25Params = BM25Params()) -> BM25Index:
-    """Index tokenized passages; raises ValueError for an empty corpus."""
-    if not corpus:
-        raise ValueError("cannot build BM25 over an empty corpus")
+POSTINGS_BLOCK = 1 << 20  # postings weighed at a time: bounds the float64 temporaries
+
+
+def build_bm25(corpus: Iterable[list[str]], params: BM25Params = BM25Params()) -> BM25Index:
+    """Index tokenized passages (a list, or a generator read once); raises ValueError for an empty corpus.
+
+    Each passage's term counts go straight into compact arrays (4 bytes a posting for its term,
+    passage and count), so a corpus's token lists need never be held at once, and the weights are
+    computed a block of postings at a time. The matrix is the one scipy's ``csr_matrix`` made here
+    before (terms in order of first use, passages ascending within a term), bit for bit.
+    """
     vocab: dict[str, int] = {}
-    doc_freq: list[int] = []
-    rows: list[int] = []
-    cols: list[int] = []
-    tfs: list[int] = []
-    doc_len = np.array([len(d) for d in corpus], dtype=np.float64)
+    doc_freq = array("q")
+    rows, cols, tfs = array("i"), array("i"), array("i")
+    doc_len = array("d")
     for col, terms in enumerate(corpus):
+        doc_len.append(len(terms))
         for term, tf in Counter(terms).items():
             row = vocab.setdefault(term, len(vocab))
             if row == len(doc_freq):
@@ -116,19 +123,27 @@ def build_bm25(corpus: list[list[str]], params: BM25Params = BM25Params()) -> BM
             rows.append(row)
             cols.append(col)
             tfs.append(tf)
-    n = len(corpus)
-    avgdl = doc_len.sum() / n
+    n = len(doc_len)
+    if not n:
+        raise ValueError("cannot build BM25 over an empty corpus")
+    lengths = np.frombuffer(doc_len, dtype=np.float64)
+    avgdl = lengths.sum() / n
     idf = np.array([math.log(n - f + 0.5) - math.log(f + 0.5) for f in doc_freq], dtype=np.float64)
     if idf.size:
         floor = params.epsilon * (idf.sum() / idf.size)
         idf = np.where(idf < 0, floor, idf)
-    tf = np.array(tfs, dtype=np.float64)
-    col_arr = np.array(cols, dtype=np.int64)
-    norm = params.k1 * (1 - params.b + params.b * doc_len[col_arr] / avgdl) if avgdl > 0 else np.full(tf.shape, params.k1)
-    data = idf[np.array(rows, dtype=np.int64)] * tf * (params.k1 + 1) / (tf + norm)
-    from scipy import sparse
-
-    weights = sparse.csr_matrix((data, (rows, cols)), shape=(len(vocab), n), dtype=np.float64)
-    weights.sort_indices()
-    postings = Postings(data=weights.data, indices=weights.indices, indptr=weights.indptr, shape=weights.shape)
+    row_of = np.frombuffer(rows, dtype=np.intc)  # array("i") holds C ints
+    order = np.argsort(row_of, kind="stable")  # by term; passages stay ascending within a term
+    indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(row_of, minlength=len(vocab)), out=indptr[1:])
+    indices = np.frombuffer(cols, dtype=np.intc)[order]
+    counts = np.frombuffer(tfs, dtype=np.intc)
+    data = np.empty(len(order), dtype=np.float64)
+    for lo in range(0, len(order), POSTINGS_BLOCK):
+        hi = lo + POSTINGS_BLOCK
+        tf = counts[order[lo:hi]].astype(np.float64)
+        col_arr = indices[lo:hi]
+        norm = params.k1 * (1 - params.b + params.b * lengths[col_arr] / avgdl) if avgdl > 0 else np.full(tf.shape, params.k1)
+        data[lo:hi] = idf[row_of[order[lo:hi]]] * tf * (params.k1 + 1) / (tf + norm)
+    postings = Postings(data=data, indices=indices, indptr=indptr, shape=(len(vocab), n))
     return BM25Index(vocab=vocab, weights=postings, params=params)

@@ -7,15 +7,17 @@ import json
 import time
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Callable, Iterable
 
 import numpy as np
 
-from qa.ingestion.chunking import ChunkSettings, chunk_document
+from qa.ingestion.chunking import ChunkSettings, chunk_document, split_sentences
 from qa.retrieval.bm25 import BM25Params, build_bm25
 from qa.retrieval.dense import HNSW_THRESHOLD, build_dense
 from qa.retrieval.encoder import model_record
+from qa.retrieval.passage_vectors import encode_chunks
 from qa.retrieval.store import (
     SCHEMA_VERSION,
     IndexData,
@@ -125,45 +127,63 @@ def index_status(corpus_dir: Path, index_dir: Path, settings: IndexSettings, mod
     return "fresh"
 
 
+class PreviousVectors(Mapping):
+    """chunk_id -> (chunk vector, sentence vectors as float32) of an existing index, read from its
+    memory-mapped arrays when asked for: reusing an index's vectors does not load them all."""
+
+    def __init__(self, data: IndexData | None = None) -> None:
+        self._rows = {c.chunk_id: i for i, c in enumerate(data.chunks)} if data is not None else {}
+        if data is not None:  # the arrays only: the old texts need not stay in memory
+            self._arrays = (data.chunk_vectors, data.sentence_vectors, data.sentence_ptr)
+
+    def __getitem__(self, chunk_id: str) -> tuple[np.ndarray, np.ndarray]:
+        i = self._rows[chunk_id]
+        chunk_vectors, sentence_vectors, ptr = self._arrays
+        lo, hi = int(ptr[i]), int(ptr[i + 1])
+        return np.array(chunk_vectors[i]), np.array(sentence_vectors[lo:hi], dtype=np.float32)
+
+    def __iter__(self):
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+
 def _previous_vectors(index_dir: Path, model_name: str, settings: IndexSettings,
-                      fingerprint: str | None = None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+                      fingerprint: str | None = None) -> PreviousVectors:
     """chunk_id -> (chunk vector, sentence vectors) from an existing index built with the same model
-    (name, and files when both fingerprints are known) and settings, else {}."""
+    (name, and files when both fingerprints are known) and settings, else an empty mapping."""
     try:
         old = load_index(index_dir)
     except IndexStateError:
-        return {}
+        return PreviousVectors()
     m = old.manifest
     if m.get("model", {}).get("name") != model_name or not same_vectors(m.get("settings"), settings):
-        return {}
+        return PreviousVectors()
     if fingerprint and m["model"].get("fingerprint") not in (None, fingerprint):
-        return {}
-    out = {}
-    for i, chunk in enumerate(old.chunks):
-        lo, hi = int(old.sentence_ptr[i]), int(old.sentence_ptr[i + 1])
-        out[chunk.chunk_id] = (np.array(old.chunk_vectors[i]), np.array(old.sentence_vectors[lo:hi], dtype=np.float32))
-    return out
+        return PreviousVectors()
+    return PreviousVectors(old)
 
 
 def chunk_documents(documents: Iterable[Document], encoder, settings: IndexSettings) -> list[Chunk]:
     """All chunks of all documents, in document order."""
+    return [c for doc in documents for c in document_chunks(doc, encoder, settings)]
+
+
+def document_chunks(doc: Document, encoder, settings: IndexSettings) -> list[Chunk]:
+    """The chunks of one document: one per document (cut to the model's window when encoded) with
+    ``settings.whole_documents``, else ``chunk_document``'s, at most the model's window each."""
+    if settings.whole_documents:
+        return [Chunk(chunk_id=doc.doc_id, doc_id=doc.doc_id, start=0, end=len(doc.text), text=doc.text,
+                      sentences=tuple(split_sentences(doc.text)))]
     chunking = settings.chunking
     if chunking.max_tokens > encoder.max_tokens:
         chunking = replace(chunking, max_tokens=encoder.max_tokens)
-    chunks: list[Chunk] = []
-    for doc in documents:
-        if settings.whole_documents:
-            from qa.ingestion.chunking import split_sentences
-
-            chunks.append(Chunk(chunk_id=doc.doc_id, doc_id=doc.doc_id, start=0, end=len(doc.text), text=doc.text,
-                                sentences=tuple(split_sentences(doc.text))))
-        else:
-            chunks.extend(chunk_document(doc, encoder.count_tokens, chunking))
-    return chunks
+    return chunk_document(doc, encoder.count_tokens, chunking)
 
 
 def build_index(
-    documents: list[Document],
+    documents: Iterable[Document],
     index_dir: Path,
     encoder,
     settings: IndexSettings,
@@ -171,44 +191,40 @@ def build_index(
     errors: tuple[LoadError, ...] = (),
     progress: Callable[[str, int, int], None] | None = None,
 ) -> IngestReport:
-    """Chunk, embed and index ``documents`` into ``index_dir``; raises QAError if nothing is left."""
+    """Chunk, embed and index ``documents`` into ``index_dir``; raises QAError if nothing is left.
+
+    ``documents`` may be a generator (``qa eval --beir`` reads its corpus one line at a time): it is
+    read once, and what is kept is one copy of the texts (documents and their chunks), the vectors
+    in arrays of their final size (``qa.retrieval.passage_vectors``) and BM25's postings in compact
+    arrays (``build_bm25`` takes the passages' terms one at a time). ``timings`` holds the seconds
+    of each stage: chunk (with the reading of a generator's documents), encode, bm25, dense (the
+    faiss index) and save.
+    """
     started = time.perf_counter()
     timings = {}
+    previous = _previous_vectors(index_dir, encoder.name, settings, getattr(encoder, "fingerprint", None))
+    t = time.perf_counter()
+    documents = list(documents)
+    chunks = [c for doc in documents for c in document_chunks(doc, encoder, settings)]
+    timings["chunk"] = time.perf_counter() - t
     if not documents:
         raise QAError("no document could be indexed" + (f" ({len(errors)} files failed)" if errors else ""))
-    t = time.perf_counter()
-    chunks = chunk_documents(documents, encoder, settings)
-    timings["chunk"] = time.perf_counter() - t
     if not chunks:
         raise QAError("the documents hold no text to index")
-    previous = _previous_vectors(index_dir, encoder.name, settings, getattr(encoder, "fingerprint", None))
-    todo = [i for i, c in enumerate(chunks) if c.chunk_id not in previous]
     t = time.perf_counter()
-    encoded = encoder.encode_passages(
-        [chunks[i].text for i in todo],
-        [[(a - chunks[i].start, b - chunks[i].start) for a, b in chunks[i].sentences] for i in todo],
-        progress=(lambda n: progress("embedding", n, len(todo))) if progress else None,
-    )
+    vectors = encode_chunks(chunks, encoder, previous,
+                            progress=(lambda n, total: progress("embedding", n, total)) if progress else None)
+    del previous
     timings["encode"] = time.perf_counter() - t
     t = time.perf_counter()
-    fresh = dict(zip(todo, range(len(todo))))
-    chunk_vectors = np.zeros((len(chunks), encoder.dim), dtype=np.float32)
-    sentence_blocks = []
-    for i, chunk in enumerate(chunks):
-        if i in fresh:
-            chunk_vectors[i] = encoded.passages[fresh[i]]
-            sentence_blocks.append(encoded.sentences[fresh[i]])
-        else:
-            chunk_vectors[i], sents = previous[chunk.chunk_id]
-            sentence_blocks.append(sents)
-    counts = np.array([len(b) for b in sentence_blocks], dtype=np.int64)
-    sentence_ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    sentence_vectors = (np.concatenate(sentence_blocks).astype(np.float32) if counts.sum()
-                        else np.zeros((0, encoder.dim), dtype=np.float32))
     docs = {d.doc_id: d for d in documents}
-    bm25 = build_bm25([passage_terms(c.text, passage_title(docs.get(c.doc_id), c.section), settings.title_weight)
-                       for c in chunks], settings.bm25)
-    dense = build_dense(chunk_vectors, settings.hnsw_threshold)
+    terms = (passage_terms(c.text, passage_title(docs.get(c.doc_id), c.section), settings.title_weight) for c in chunks)
+    bm25 = build_bm25(terms, settings.bm25)  # one passage's terms at a time
+    timings["bm25"] = time.perf_counter() - t
+    t = time.perf_counter()
+    dense = build_dense(vectors.passages, settings.hnsw_threshold)
+    timings["dense"] = time.perf_counter() - t
+    t = time.perf_counter()
     per_doc = {d: 0 for d in docs}
     for c in chunks:
         per_doc[c.doc_id] += 1
@@ -221,18 +237,16 @@ def build_index(
                            "chunks": per_doc[d.doc_id], "pages": d.page_count} for d in documents],
             "errors": [str(e) for e in errors],
         },
-        "counts": {"documents": len(docs), "chunks": len(chunks), "sentences": int(counts.sum())},
+        "counts": {"documents": len(docs), "chunks": len(chunks), "sentences": int(vectors.sentence_ptr[-1])},
         "dense": {"type": type(dense).__name__},
     }
-    timings["index"] = time.perf_counter() - t
-    t = time.perf_counter()
     save_index(index_dir, IndexData(manifest=manifest, documents=docs, chunks=chunks, bm25=bm25,
-                                    chunk_vectors=chunk_vectors, sentence_vectors=sentence_vectors,
-                                    sentence_ptr=sentence_ptr), dense)
+                                    chunk_vectors=vectors.passages, sentence_vectors=vectors.sentences,
+                                    sentence_ptr=vectors.sentence_ptr), dense)
     timings["save"] = time.perf_counter() - t
     return IngestReport(
         documents=len(docs), chunks=len(chunks), pages=sum(d.page_count for d in documents),
-        reused_chunks=len(chunks) - len(todo), encoded_chunks=len(todo),
+        reused_chunks=len(chunks) - vectors.encoded, encoded_chunks=vectors.encoded,
         seconds=time.perf_counter() - started, errors=tuple(errors), timings=timings,
     )
 

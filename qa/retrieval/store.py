@@ -109,14 +109,14 @@ def save_index(root: Path, data: IndexData, dense_index: Any) -> Path:
         vocab = sorted(data.bm25.vocab, key=data.bm25.vocab.get)
         (tmp / "bm25_vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
         w = data.bm25.weights
-        arrays = {
-            "bm25_data": w.data.astype(np.float64),
-            "bm25_indices": w.indices.astype(np.int32),
-            "bm25_indptr": w.indptr.astype(np.int64),
+        arrays = {  # asarray: no copy of an array that already has its stored type
+            "bm25_data": np.asarray(w.data, dtype=np.float64),
+            "bm25_indices": np.asarray(w.indices, dtype=np.int32),
+            "bm25_indptr": np.asarray(w.indptr, dtype=np.int64),
             "chunk_vectors": np.ascontiguousarray(data.chunk_vectors, dtype=np.float32),
             # half precision: cosines to 3 decimals are plenty to pick a sentence, at half the bytes
             "sentence_vectors": np.ascontiguousarray(data.sentence_vectors, dtype=np.float16),
-            "sentence_ptr": data.sentence_ptr.astype(np.int64),
+            "sentence_ptr": np.asarray(data.sentence_ptr, dtype=np.int64),
         }
         for name, arr in arrays.items():
             np.save(tmp / f"{name}.npy", arr, allow_pickle=False)
