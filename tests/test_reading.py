@@ -127,6 +127,30 @@ def test_fit_calibration_chooses_the_setting_with_the_best_hit_rate():
     assert cal.probability(tuple(hi)) > 0.8 > 0.2 > cal.probability(tuple(lo))
 
 
+def test_fit_calibration_reads_fewer_passages_when_more_buy_less_than_the_margin():
+    """Eight passages get one more home question right than three (0.00625 of the mean of the
+    sets, under FEWER_PASSAGES_WITHIN): three are read; two, far worse, are not."""
+    from qa.evaluation.calibrate import FEWER_PASSAGES_WITHIN, POOLS, RANK_WEIGHTS, ReadRow, fit_calibration, key
+
+    rng = np.random.default_rng(1)
+    n = len(READER_FEATURES)
+    rows = []
+    for i in range(160):
+        answerable = i % 4 != 0
+        pools = {}
+        for p in POOLS:
+            for w in RANK_WEIGHTS:
+                right = answerable and p >= 3 and (i != 1 or p == 8)
+                x = list(rng.normal(size=n))
+                x[0] = (3.0 if right else -1.0) + rng.normal()
+                pools[key(p, w)] = [x, bool(right), bool(right), "", ""]
+        rows.append(ReadRow("home" if i % 2 else "real", f"q{i}", "tune", f"g{i % 7}", answerable, False, "", pools))
+    cal, about = fit_calibration({192: rows})
+    assert 1 / 160 < FEWER_PASSAGES_WITHIN
+    assert (cal.passages, cal.rank_weight) == (3, 0.0)
+    assert about["best_hit_any_pool"] == 1.0 and about["hit_answerable_mean_of_sets"] == round(1 - 1 / 160, 4)
+
+
 def test_refusals_of_another_model_count_with_the_threshold():
     """choose_threshold with ``also_refused``: those refusals stand whatever the threshold, count
     against the limit on answerable questions refused, and the best threshold is chosen beside them."""
