@@ -26,6 +26,34 @@ def _words(text: str) -> set[str]:
     return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
 
 
+def question_pool(articles: list[list[list[Example]]], train_ids: list[int], s, rng: random.Random) -> list[Example]:
+    """The training questions: ``s.questions`` of the articles ``train_ids``, shuffled with ``rng``,
+    after the first ``s.skip`` (those an earlier run saw)."""
+    pool = [ex for a in train_ids for para in articles[a] for ex in para]
+    rng.shuffle(pool)
+    return pool[s.skip: s.skip + s.questions]
+
+
+def paragraph_words(articles: list[list[list[Example]]], train_ids: list[int]) -> dict[tuple[int, int], set[str]]:
+    """The content words of each paragraph of the articles ``train_ids``, by (article, paragraph)."""
+    return {(a, p): _words(articles[a][p][0].context) if articles[a][p] else set()
+            for a in train_ids for p in range(len(articles[a]))}
+
+
+def closest_other_paragraph(ex: Example, articles, para_words, rng: random.Random) -> int | None:
+    """The paragraph of ``ex``'s article, not its own and without the answer's text, that shares the
+    most content words with the question (what a retriever would bring; ties drawn with ``rng``);
+    None when there is none."""
+    q = _words(ex.question)
+    answer = ex.answer.lower()
+    near = [(len(q & para_words[(ex.article, p)]), p) for p in range(len(articles[ex.article]))
+            if p != ex.paragraph and articles[ex.article][p] and answer not in articles[ex.article][p][0].context.lower()]
+    if not near:
+        return None
+    best = max(n for n, _ in near)
+    return rng.choice([p for n, p in near if n == best])
+
+
 def training_windows(articles: list[list[list[Example]]], train_ids: list[int], tokenizer,
                      s) -> dict[str, np.ndarray]:
     """The training windows as arrays: input_ids, attention_mask, token_type_ids, start, end.
@@ -33,11 +61,8 @@ def training_windows(articles: list[list[list[Example]]], train_ids: list[int], 
     ``s`` is the run's TrainSettings (questions, skip, max_tokens, stride, neg_same, neg_other, seed):
     the questions are ``questions`` of the seeded shuffle after its first ``skip``."""
     rng = random.Random(s.seed)
-    pool = [ex for a in train_ids for para in articles[a] for ex in para]
-    rng.shuffle(pool)
-    pool = pool[s.skip: s.skip + s.questions]
-    para_words = {(a, p): _words(articles[a][p][0].context) if articles[a][p] else set()
-                  for a in train_ids for p in range(len(articles[a]))}
+    pool = question_pool(articles, train_ids, s, rng)
+    para_words = paragraph_words(articles, train_ids)
     rows: dict[str, list] = {k: [] for k in ("input_ids", "attention_mask", "token_type_ids", "start", "end")}
 
     def add(win, w, start, end):
@@ -65,14 +90,8 @@ def training_windows(articles: list[list[list[Example]]], train_ids: list[int], 
         if neg and rng.random() < s.neg_same:
             add(win, rng.choice(neg), 0, 0)
         if rng.random() < s.neg_other:
-            q = _words(ex.question)
-            answer = ex.answer.lower()
-            others = [(len(q & para_words[(ex.article, p)]), p) for p in range(len(articles[ex.article]))
-                      if p != ex.paragraph and articles[ex.article][p]
-                      and answer not in articles[ex.article][p][0].context.lower()]
-            if others:
-                best = max(o[0] for o in others)
-                p = rng.choice([p for n, p in others if n == best])
+            p = closest_other_paragraph(ex, articles, para_words, rng)
+            if p is not None:
                 other = make_windows(tokenizer, ex.question, [articles[ex.article][p][0].context],
                                      s.max_tokens, s.stride)
                 if len(other):

@@ -33,6 +33,30 @@ def reader_path() -> Path:
     return Path(env).expanduser() if env else READER_PATH
 
 
+def load_onnx_model(path: Path, card_name: str, what: str, hint: str) -> tuple[dict, object, object]:
+    """(card, tokenizer, ONNX Runtime session) of the model file ``path``, its card ``card_name`` and
+    ``tokenizer.json`` beside it; a ReaderError naming the file when one is missing or unreadable
+    (``what``: the model in words, ``hint``: how to get one)."""
+    card_path, tok_path = path.with_name(card_name), path.with_name("tokenizer.json")
+    for p in (path, card_path, tok_path):
+        if not p.is_file():
+            raise ReaderError(f"{p}: {what} is missing ({hint})")
+    try:
+        import onnxruntime  # noqa: F401  (cpu_session's; missing, it is named here)
+        from tokenizers import Tokenizer
+    except ImportError as exc:
+        raise ReaderError(f"{exc.name} is not installed (run `make install`)") from exc
+    try:
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise ReaderError(f"{card_path}: malformed card ({exc})") from exc
+    try:
+        session = cpu_session(path)
+    except Exception as exc:  # onnxruntime raises its own exception types
+        raise ReaderError(f"{path}: ONNX Runtime cannot load {what} ({exc})") from exc
+    return card, Tokenizer.from_file(str(tok_path)), session
+
+
 @dataclass(frozen=True)
 class Reading:
     """What the reader made of one question: its spans, best first, each window's no-answer logit
@@ -51,30 +75,15 @@ class Reader:
     """An extractive reader loaded from ``path`` (an ONNX file with reader.json and tokenizer.json)."""
 
     def __init__(self, path: Path | None = None) -> None:
-        path = Path(path) if path else reader_path()
-        card_path = path.with_name("reader.json")
-        tok_path = path.with_name("tokenizer.json")
-        for p in (path, card_path, tok_path):
-            if not p.is_file():
-                raise ReaderError(f"{p}: the reader model is missing (train one with `make train-reader`, "
-                                  "or set QA_READER to an exported reader.onnx)")
+        self.path = Path(path) if path else reader_path()
+        self.card, self.tokenizer, self.session = load_onnx_model(
+            self.path, "reader.json", "the reader model", "train one with `make train-reader`, or set QA_READER "
+            "to an exported reader.onnx")
         try:
-            import onnxruntime  # noqa: F401  (cpu_session's; missing, it is named here)
-            from tokenizers import Tokenizer
-        except ImportError as exc:
-            raise ReaderError(f"{exc.name} is not installed (run `make install`)") from exc
-        try:
-            self.card = json.loads(card_path.read_text(encoding="utf-8"))
             self.max_tokens = int(self.card["max_tokens"])
             self.stride = int(self.card["stride"])
         except (ValueError, KeyError) as exc:
-            raise ReaderError(f"{card_path}: malformed reader card ({exc})") from exc
-        self.path = path
-        self.tokenizer = Tokenizer.from_file(str(tok_path))
-        try:
-            self.session = cpu_session(path)
-        except Exception as exc:  # onnxruntime raises its own exception types
-            raise ReaderError(f"{path}: ONNX Runtime cannot load the reader ({exc})") from exc
+            raise ReaderError(f"{self.path.with_name('reader.json')}: malformed reader card ({exc})") from exc
 
     def windows(self, question: str, passages: list[str], max_tokens: int | None = None) -> Windows:
         """The windows the reader reads for ``question`` over ``passages``: of the card's size, or
