@@ -7,7 +7,7 @@ PORT   ?= 8501
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install run test test-fast index bench eval screenshots clean
+.PHONY: install run test test-fast index bench eval screenshots clean train-reader train-sentences
 
 install: $(STAMP)
 
@@ -45,6 +45,12 @@ train-reader: $(STAMP)
 	$(BIN)/qa train-reader
 	$(BIN)/qa export-reader
 	$(BIN)/qa eval-reader --out eval/reader-dev.json
+	$(BIN)/qa fit-answers
+
+# the sentence scorer, from the shipped reader's encoder (about an hour on two cores; resumes)
+train-sentences: $(STAMP)
+	$(BIN)/qa train-sentences --init qa/reader/reader.onnx
+	$(BIN)/qa export-sentences
 	$(BIN)/qa fit-answers
 
 # docs/images/*.png: the page in Debian's Chromium (apt-get install chromium), driven by Playwright.

@@ -178,12 +178,14 @@ def environment_variables() -> set[str]:
 def settings_fields() -> set[str]:
     from qa.answers.answer import AnswerSettings
     from qa.ingestion.chunking import ChunkSettings
+    from qa.reader.sentence_train import SentenceTrainSettings
     from qa.reader.train import TrainSettings
     from qa.retrieval.bm25 import BM25Params
     from qa.retrieval.build import IndexSettings
     from qa.retrieval.retriever import SearchSettings
 
-    return {f.name for cls in (SearchSettings, ChunkSettings, IndexSettings, BM25Params, AnswerSettings, TrainSettings)
+    return {f.name for cls in (SearchSettings, ChunkSettings, IndexSettings, BM25Params, AnswerSettings, TrainSettings,
+                                         SentenceTrainSettings)
             for f in dataclasses.fields(cls)}
 
 

@@ -33,6 +33,28 @@ def add_parsers(sub) -> None:
     e.add_argument("--out", default=None, help="ONNX file to write (default: the packaged qa/reader/reader.onnx)")
     e.add_argument("--fp32", action="store_true", help="keep fp32 weights (default: int8 dynamic quantisation)")
 
+    from qa.reader.sentence_train import SentenceTrainSettings
+
+    t = SentenceTrainSettings()
+    c = sub.add_parser("train-sentences", help="fine-tune the sentence scorer on SQuAD (CPU; checkpoints and resumes)")
+    c.add_argument("--squad", default=None, help="SQuAD v1.1 file (default: ../shared/data/squad-train/train-v1.1.json.gz)")
+    c.add_argument("--work", default=".sentences-train", help="checkpoints and the final model (default: .sentences-train)")
+    c.add_argument("--log", default="eval/sentences-train-log.csv", help="CSV of loss and dev sentence accuracy over steps")
+    c.add_argument("--base-model", default=t.base_model, help="encoder to start from (name or folder)")
+    c.add_argument("--init", default=t.init, help="an exported reader (ONNX) whose encoder to start from")
+    for name in ("questions", "skip", "dev_articles", "dev_questions", "max_tokens", "neg_same", "batch", "seed",
+                 "eval_every", "threads", "steps"):
+        c.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(t, name))
+    for name in ("neg_other", "lr", "warmup", "checkpoint_minutes"):
+        c.add_argument("--" + name.replace("_", "-"), type=float, default=getattr(t, name))
+    c.add_argument("--max-steps", type=int, default=None, help="stop after this many steps (a trial)")
+    c.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    x = sub.add_parser("export-sentences", help="export a trained sentence scorer to one ONNX file (int8 or fp32)")
+    x.add_argument("--model", default=".sentences-train/final", help="the trained model folder")
+    x.add_argument("--out", default=None, help="ONNX file to write (default: the packaged qa/reader/sentences.onnx)")
+    x.add_argument("--fp32", action="store_true", help="keep fp32 weights (default: int8 dynamic quantisation)")
+
     d = sub.add_parser("eval-reader", help="the reader's EM and F1 on its SQuAD dev split (held-out articles)")
     d.add_argument("--reader", default=None, help="ONNX reader (default: $QA_READER or the packaged one)")
     d.add_argument("--squad", default=None, help="SQuAD v1.1 file (default: ../shared/data/squad-train/...)")
@@ -58,12 +80,45 @@ def cmd_train_reader(args) -> int:
     return 0
 
 
+def cmd_train_sentences(args) -> int:
+    from qa.reader.sentence_train import SentenceTrainSettings, train_sentences
+    from qa.reader.squad import DEFAULT_SQUAD
+
+    names = ("base_model", "init", "questions", "skip", "dev_articles", "dev_questions", "max_tokens", "neg_same",
+             "neg_other", "batch", "lr", "warmup", "seed", "eval_every", "checkpoint_minutes", "threads", "steps")
+    try:
+        s = SentenceTrainSettings(squad=args.squad or str(DEFAULT_SQUAD), **{n: getattr(args, n) for n in names})
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from exc
+    summary = train_sentences(s, Path(args.work), Path(args.log), progress=not args.no_progress,
+                              max_steps=args.max_steps)
+    print(json.dumps(summary, indent=1))
+    return 0
+
+
 def cmd_export_reader(args) -> int:
     from qa.reader.export import export_reader
     from qa.reader.model import READER_PATH
 
     out = Path(args.out) if args.out else READER_PATH
     info = export_reader(Path(args.model), out, quantize=not args.fp32)
+    print(json.dumps(info, indent=1), file=sys.stdout)
+    return 0
+
+
+def cmd_export_sentences(args) -> int:
+    from qa.reader.export import export_sentences
+    from qa.reader.sentences import SENTENCES_PATH
+
+    out = Path(args.out) if args.out else SENTENCES_PATH
+    info = export_sentences(Path(args.model), out, quantize=not args.fp32)
+    settings = info["training"].get("settings")
+    if settings and Path(settings["squad"]).is_file():   # the exported file's own figure, beside training's
+        from qa.reader.sentence_train import exported_dev_accuracy
+        from qa.reader.sentences import SentenceScorer
+
+        info["dev_accuracy"] = round(exported_dev_accuracy(SentenceScorer(out), settings), 4)
+        out.with_name("sentences.json").write_text(json.dumps(info, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(info, indent=1), file=sys.stdout)
     return 0
 
@@ -86,4 +141,5 @@ def cmd_eval_reader(args) -> int:
     return 0
 
 
-HANDLERS = {"train-reader": cmd_train_reader, "export-reader": cmd_export_reader, "eval-reader": cmd_eval_reader}
+HANDLERS = {"train-reader": cmd_train_reader, "train-sentences": cmd_train_sentences, "export-reader": cmd_export_reader,
+            "export-sentences": cmd_export_sentences, "eval-reader": cmd_eval_reader}

@@ -1,0 +1,80 @@
+"""SQuAD examples -> (question, sentence) pairs labelled 1 when the sentence holds the answer.
+
+The sentence scorer (qa.reader.sentences) judges a quote as the tool shows it: one sentence of a
+passage, cut as ingestion cuts them (qa.ingestion.chunking.split_sentences). For each training
+question: the sentence(s) holding the answer (positive), ``neg_same`` other sentences of the same
+paragraph (the near misses a reader confuses), and with probability ``neg_other`` a sentence of the
+paragraph of the same article that shares most words with the question but lacks the answer (what
+a retriever brings). Every draw depends only on the settings' seed.
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+
+from qa.ingestion.chunking import split_sentences
+from qa.reader.data import _words, closest_other_paragraph, paragraph_words, question_pool
+from qa.reader.squad import Example
+from qa.reader.windows import make_windows
+
+
+def answer_sentence(ex: Example) -> tuple[int, int] | None:
+    """The run of ``ex.context``'s sentences that holds its answer, as (start, end); None if none."""
+    a0, a1 = ex.answer_start, ex.answer_start + len(ex.answer)
+    touched = [(s, e) for s, e in split_sentences(ex.context) if s < a1 and a0 < e]
+    return (touched[0][0], touched[-1][1]) if touched else None
+
+
+def other_sentences(ex: Example, span: tuple[int, int]) -> list[str]:
+    """The sentences of ``ex.context`` that do not overlap ``span`` nor hold the answer's words."""
+    answer = ex.answer.lower()
+    return [ex.context[s:e] for s, e in split_sentences(ex.context)
+            if (e <= span[0] or s >= span[1]) and answer not in ex.context[s:e].lower()]
+
+
+def sentence_pairs(articles: list[list[list[Example]]], train_ids: list[int], s) -> list[tuple[str, str, int]]:
+    """(question, sentence, label) pairs of ``s.questions`` training questions (after ``s.skip``)."""
+    rng = random.Random(s.seed)
+    pool = question_pool(articles, train_ids, s, rng)
+    para_words = paragraph_words(articles, train_ids)
+    pairs = []
+    for ex in pool:
+        span = answer_sentence(ex)
+        if span is None:
+            continue
+        pairs.append((ex.question, ex.context[span[0]:span[1]], 1))
+        others = other_sentences(ex, span)
+        for sent in rng.sample(others, min(s.neg_same, len(others))):
+            pairs.append((ex.question, sent, 0))
+        if rng.random() < s.neg_other:
+            p = closest_other_paragraph(ex, articles, para_words, rng)
+            if p is not None:
+                q = _words(ex.question)
+                ctx = articles[ex.article][p][0].context
+                sents = sorted(split_sentences(ctx), key=lambda se: -len(q & _words(ctx[se[0]:se[1]])))
+                if sents:
+                    pairs.append((ex.question, ctx[sents[0][0]:sents[0][1]], 0))
+    return pairs
+
+
+def pair_arrays(pairs: list[tuple[str, str, int]], tokenizer, max_tokens: int) -> dict[str, np.ndarray]:
+    """Token arrays of the pairs as the scorer reads them (the first window of each), and labels."""
+    rows: dict[str, list] = {k: [] for k in ("input_ids", "attention_mask", "token_type_ids")}
+    labels = []
+    for question, sentence, label in pairs:
+        win = make_windows(tokenizer, question, [sentence], max_tokens, 0)
+        if not len(win):
+            continue
+        for k in rows:
+            rows[k].append(getattr(win, k)[0])
+        labels.append(label)
+    out = {}
+    for k, rs in rows.items():
+        arr = np.zeros((len(rs), max_tokens), dtype=np.int64)
+        for i, r in enumerate(rs):
+            arr[i, : len(r)] = r
+        out[k] = arr
+    out["label"] = np.asarray(labels, dtype=np.float32)
+    return out

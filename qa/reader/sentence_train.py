@@ -1,0 +1,159 @@
+"""Fine-tune the sentence scorer on SQuAD: (question, sentence) -> does the sentence answer it.
+
+A cross-encoder (all-MiniLM-L6-v2 with one logit on [CLS], ``AutoModelForSequenceClassification``)
+reads ``[CLS] question [SEP] sentence [SEP]`` and is trained with binary cross-entropy on the pairs
+of qa.reader.sentence_data. It starts from the shipped reader's encoder (``init``, which already
+reads questions against passages), or from the base model when ``init`` is empty. The SQuAD split by
+article is the reader's (same seed, same dev articles), so the dev figure is on unseen articles:
+the share of dev questions whose answer sentence the scorer ranks first among its paragraph's.
+
+Checkpoints, resume, the progress bar and the log are the loop the reader's training uses too
+(qa.reader.loop).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from qa.ingestion.chunking import split_sentences
+from qa.reader.data import batch_order, dev_examples
+from qa.reader.loop import TrainLog, run, save_final
+from qa.reader.sentence_data import answer_sentence, pair_arrays, sentence_pairs
+from qa.reader.squad import load_squad, split_articles
+from qa.reader.windows import make_windows
+
+
+@dataclass(frozen=True)
+class SentenceTrainSettings:
+    """Everything that decides a sentence-scorer run; the checkpoint records it, resume checks it."""
+
+    base_model: str = "sentence-transformers/all-MiniLM-L6-v2"
+    init: str = ""          # an exported reader (ONNX) whose encoder to start from
+    squad: str = ""
+    questions: int = 32000
+    skip: int = 0
+    dev_articles: int = 24
+    dev_questions: int = 300
+    max_tokens: int = 128
+    neg_same: int = 2
+    neg_other: float = 0.5
+    batch: int = 32
+    lr: float = 5e-5
+    warmup: float = 0.06
+    weight_decay: float = 0.01
+    seed: int = 13
+    freeze_embeddings: bool = True   # the word pieces' embeddings (as the reader's training)
+    eval_every: int = 500
+    checkpoint_minutes: float = 5.0
+    threads: int = 0
+    steps: int = 0          # 0: one pass over every batch
+
+    def __post_init__(self) -> None:
+        if self.questions < 1 or self.batch < 1 or self.neg_same < 0 or self.steps < 0:
+            raise ValueError("questions and batch must be at least 1; neg_same and steps at least 0")
+        if not 0 <= self.neg_other <= 1:
+            raise ValueError("neg_other is a probability (0..1)")
+        if self.init and not Path(self.init).is_file():
+            raise ValueError(f"{self.init}: no reader to start from (--init wants an exported reader.onnx)")
+        if not 32 <= self.max_tokens <= 512:
+            raise ValueError("max_tokens must be between 32 and 512")
+
+
+def scores(model, tokenizer, question: str, sentences: list[str], max_tokens: int) -> np.ndarray:
+    """The torch model's logit for each sentence (its first window)."""
+    import torch
+
+    win = make_windows(tokenizer, question, sentences, max_tokens, 0)
+    out = np.full(len(sentences), -1e4, dtype=np.float32)
+    if not len(win):
+        return out
+    first = np.unique(win.passage, return_index=True)[1]
+    win = win.select(first)
+    with torch.no_grad():
+        logits = model(input_ids=torch.from_numpy(win.input_ids), attention_mask=torch.from_numpy(win.attention_mask),
+                       token_type_ids=torch.from_numpy(win.token_type_ids)).logits[:, 0].numpy()
+    out[win.passage] = logits
+    return out
+
+
+def evaluate_dev(score, examples) -> float:
+    """The share of ``examples`` whose answer sentence scores highest among its paragraph's sentences;
+    ``score(question, sentences)`` gives one score per sentence (the torch model or the exported file)."""
+    right = n = 0
+    for ex in examples:
+        span = answer_sentence(ex)
+        sents = split_sentences(ex.context)
+        if span is None or len(sents) < 2:
+            continue
+        a, b = sents[int(np.argmax(score(ex.question, [ex.context[a:b] for a, b in sents])))]
+        right += a < span[1] and span[0] < b
+        n += 1
+    return right / max(n, 1)
+
+
+def exported_dev_accuracy(scorer, settings: dict) -> float:
+    """``evaluate_dev`` for an exported scorer, on the dev questions its training used (``settings``)."""
+    s = SentenceTrainSettings(**settings)
+    articles = load_squad(s.squad)
+    dev_ids = split_articles(len(articles), s.dev_articles, s.seed)[1]
+    return evaluate_dev(scorer.score, dev_examples(articles, dev_ids, s.dev_questions, s.seed))
+
+
+def new_model(s: SentenceTrainSettings):
+    """The cross-encoder to train: the base model with one logit, its encoder from ``s.init`` if set."""
+    from transformers import AutoModelForQuestionAnswering, AutoModelForSequenceClassification
+
+    from qa.reader.warm import load_into
+    from qa.retrieval.model_files import resolve_model
+
+    base = resolve_model(s.base_model)
+    model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=1)
+    if s.init:
+        reader = AutoModelForQuestionAnswering.from_pretrained(base)
+        words = reader.base_model.embeddings.word_embeddings.weight
+        load_into(reader, Path(s.init), keep=tuple(n for n, p in reader.named_parameters() if p is words))
+        missing, unexpected = model.base_model.load_state_dict(reader.base_model.state_dict(), strict=False)
+        if unexpected or any(not k.startswith("pooler") for k in missing):
+            raise ValueError(f"{s.init}: its encoder does not fit the base model ({missing[:3]} {unexpected[:3]})")
+    return model
+
+
+def train_sentences(s: SentenceTrainSettings, work: Path, log_path: Path, progress: bool = True,
+                    max_steps: int | None = None) -> dict:
+    """Run (or resume) training into ``work``; returns a summary. ``work/final`` holds the model."""
+    import torch
+    from transformers import AutoTokenizer
+
+    from qa.retrieval.model_files import resolve_model
+
+    if s.threads:
+        torch.set_num_threads(s.threads)
+    torch.manual_seed(s.seed)
+    tokenizer = AutoTokenizer.from_pretrained(resolve_model(s.base_model))
+    articles = load_squad(s.squad)
+    train_ids, dev_ids = split_articles(len(articles), s.dev_articles, s.seed)
+    data = pair_arrays(sentence_pairs(articles, train_ids, s), tokenizer, s.max_tokens)
+    lengths = data["attention_mask"].sum(axis=1)
+    dev = dev_examples(articles, dev_ids, s.dev_questions, s.seed)
+    model = new_model(s)
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+
+    def loss_of(model, idx):
+        width = int(lengths[idx].max())
+        feed = {k: torch.from_numpy(data[k][idx, :width]) for k in ("input_ids", "attention_mask", "token_type_ids")}
+        return loss_fn(model(**feed).logits[:, 0], torch.from_numpy(data["label"][idx]))
+
+    def evaluate() -> dict:
+        return {"dev_accuracy": evaluate_dev(lambda q, sents: scores(model, tokenizer, q, sents, s.max_tokens), dev)}
+
+    out = run(model, s, batch_order(lengths, s.batch, s.seed), loss_of, evaluate, work,
+              TrainLog(log_path, "pairs", ("dev_accuracy",)), progress, max_steps)
+    summary = {"steps": out.steps, "total_steps": out.total, "pairs": int(len(lengths)),
+               "positives": int(data["label"].sum()), "first_loss": out.first_loss, "last_loss": out.last_loss,
+               "seconds": out.seconds, "settings": asdict(s), "resumed_with_changes": out.changes, "work": str(work)}
+    if out.steps == out.total:
+        save_final(model, tokenizer, work, summary)
+    return summary

@@ -1,0 +1,127 @@
+"""The sentence scorer: its SQuAD pairs, a tiny model that trains, resumes and exports, and the
+shipped scorer's judgement of sentences (a broken or untrained scorer fails here in seconds)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_reader import _tiny_squad, tiny_base  # noqa: F401  (the tiny BERT fixture and SQuAD file)
+
+from qa.reader.sentence_data import answer_sentence, other_sentences, sentence_pairs
+from qa.reader.sentence_train import SentenceTrainSettings, train_sentences
+from qa.reader.squad import Example, load_squad
+
+
+def _settings(base, squad, **kw) -> SentenceTrainSettings:
+    d = dict(base_model=str(base), squad=str(squad), questions=300, dev_articles=1, dev_questions=6, max_tokens=48,
+             batch=4, lr=5e-4, warmup=0.0, neg_other=0.0, freeze_embeddings=False, eval_every=1000, seed=5, checkpoint_minutes=1000.0)
+    return SentenceTrainSettings(**{**d, **kw})
+
+
+def test_answer_sentence_and_the_others_by_hand():
+    ctx = "The museums of Kalo are old. Kalo is the capital of Renia. Its streets are narrow."
+    ex = Example("q", 0, 0, "What is the capital of Renia?", ctx, "Kalo", ctx.index("Kalo", 20))
+    assert answer_sentence(ex) == (29, 58) and ctx[29:58] == "Kalo is the capital of Renia."
+    # the first sentence holds the answer's word too: it is no negative
+    assert other_sentences(ex, (29, 58)) == ["Its streets are narrow."]
+    across = Example("q", 0, 0, "?", ctx, "old. Kalo", ctx.index("old."))
+    assert answer_sentence(across) == (0, 58)   # an answer across two sentences: both are the quote
+
+
+def test_pairs_are_labelled_and_seeded(tmp_path):
+    articles = load_squad(_tiny_squad(tmp_path / "s.json.gz"))
+    s = _settings("unused", "unused", questions=20, neg_same=1, neg_other=1.0)
+    pairs = sentence_pairs(articles, [0, 1], s)
+    assert pairs == sentence_pairs(articles, [0, 1], s)
+    pos = [p for p in pairs if p[2] == 1]
+    assert len(pos) == 20 and all(" is the capital of " in sent for _, sent, _ in pos)
+    neg = [p for p in pairs if p[2] == 0]
+    assert neg and all(" is the capital of " not in sent or sent.split()[0] not in q for q, sent, _ in neg)
+
+
+def _ranking(model, tokenizer, pairs, max_tokens) -> float:
+    """The share of (positive, negative) pairs the model orders right: its AUC on ``pairs``."""
+    from qa.reader.sentence_train import scores
+
+    model.eval()
+    z = {0: [], 1: []}
+    for question, sentence, label in pairs:
+        z[label].append(float(scores(model, tokenizer, question, [sentence], max_tokens)[0]))
+    return float(np.mean(np.array(z[1])[:, None] > np.array(z[0])[None, :]))
+
+
+def test_tiny_scorer_trains_resumes_and_exports(tmp_path, tiny_base):  # noqa: F811
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from qa.reader.export import export_sentences
+    from qa.reader.sentence_train import new_model, scores
+    from qa.reader.sentences import SentenceScorer
+    from qa.reader.squad import split_articles
+
+    squad = _tiny_squad(tmp_path / "s.json.gz")
+    s = _settings(tiny_base, squad)
+    work, log = tmp_path / "work", tmp_path / "log.csv"
+    first = train_sentences(s, work, log, progress=False, max_steps=3)
+    assert first["steps"] == 3 and not (work / "final").exists()
+    done = train_sentences(s, work, log, progress=False)
+    assert done["steps"] == done["total_steps"] > 3 and done["first_loss"] == first["first_loss"]
+    rows = log.read_text(encoding="utf-8").splitlines()
+    assert rows[0] == "step,pairs,loss,lr,seconds,dev_accuracy" and rows[-1].split(",")[5]
+    with pytest.raises(ValueError, match="other settings"):
+        train_sentences(_settings(tiny_base, squad, lr=1e-3), work, log, progress=False)
+
+    # it learnt which sentence answers: the trained model orders its training pairs, the untrained does not
+    articles = load_squad(squad)
+    pairs = sentence_pairs(articles, split_articles(len(articles), s.dev_articles, s.seed)[0], s)
+    tokenizer = AutoTokenizer.from_pretrained(str(tiny_base))
+    trained = AutoModelForSequenceClassification.from_pretrained(str(work / "final"))
+    torch.manual_seed(s.seed)
+    assert _ranking(trained, tokenizer, pairs, s.max_tokens) >= 0.95 > _ranking(new_model(s), tokenizer, pairs, s.max_tokens)
+
+    out = tmp_path / "out" / "sentences.onnx"
+    card = export_sentences(work / "final", out, quantize=False)
+    (out.parent / "tokenizer.json").write_bytes((tiny_base / "tokenizer.json").read_bytes())
+    assert card["sha256"] and card["max_tokens"] == 48 and card["command"].startswith("qa train-sentences")
+    scorer = SentenceScorer(out)
+    sentences = ["Kalo is the capital of Renia.", "", "Its streets are narrow.", "word " * 400]
+    got = scorer.score("What is the capital of Renia?", sentences)
+    assert got.shape == (4,) and got[1] == -1e4 and np.isfinite(got).all()
+    # the exported file scores as the torch model does (a long sentence on its first window)
+    want = scores(trained, tokenizer, "What is the capital of Renia?", sentences, s.max_tokens)
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+def test_missing_scorer_is_a_clear_error(tmp_path):
+    from qa.reader.model import ReaderError
+    from qa.reader.sentences import SentenceScorer
+
+    with pytest.raises(ReaderError, match="sentence scorer is missing"):
+        SentenceScorer(tmp_path / "nothing.onnx")
+
+
+def test_shipped_scorer_ranks_the_answering_sentence_first():
+    from qa.reader.export import sha256
+    from qa.reader.sentences import SENTENCES_PATH, SentenceScorer
+
+    scorer = SentenceScorer(SENTENCES_PATH)
+    assert scorer.card["sha256"] == sha256(SENTENCES_PATH) and SENTENCES_PATH.stat().st_size <= 50_000_000
+    cases = [
+        ("When was the Strategic Framework for Space Diplomacy released?",
+         ["The framework names three lines of effort.",
+          "The Department of State released the Strategic Framework for Space Diplomacy in May 2023.",
+          "Space is increasingly congested and contested."], 1),
+        ("Where was the second session of the Group held?",
+         ["The first and third sessions were held in New York.",
+          "The Group adopted its report by consensus.",
+          "The second session was held in Geneva, from 1 to 5 April 2013."], 2),
+        ("What are transparency and confidence-building measures?",
+         ["There are two types of measures, those on capabilities and those on behaviours.",
+          "Transparency and confidence-building measures are a means by which Governments can share "
+          "information with the aim of creating mutual understanding and trust.",
+          "The Group met three times."], 1),
+    ]
+    for question, sentences, right in cases:
+        got = scorer.score(question, sentences)
+        assert np.isfinite(got).all() and int(np.argmax(got)) == right, (question, got)
+    assert scorer.score("宇宙外交とは何ですか？", ["宇宙外交は国務省の枠組みです。"]).shape == (1,)
