@@ -97,6 +97,29 @@ def test_rank_weight_prefers_higher_passages_by_hand():
     assert choose(spans, 0.5).passage == 3
 
 
+def test_the_sentence_scorer_moves_the_choice_by_hand():
+    hits = [_hit(1, 0, len(TEXT), SENTS)]
+    march, intro = TEXT.index("March 2022"), TEXT.index("Intro")
+    # the reader likes "Intro" (7.0) more than "March 2022" (6.0); the scorer likes the second sentence
+    spans = (SpanScore(0, intro, intro + 5, 7.0, 1.0, 0), SpanScore(0, march, march + 10, 6.0, 1.0, 0))
+    reading = Reading(spans, (1.0,), (0,))
+    logits = {TEXT[0:11]: -2.0, TEXT[12:63]: 1.0, TEXT[64:86]: 3.0}
+    judge = lambda texts: [logits[t] for t in texts]  # noqa: E731
+    # weight 0: the reader alone picks "Intro line."; the features still carry the scorer's view
+    alone = answer_from_reading(reading, hits, 0.6, 1.0, 1, judge=judge)
+    assert (alone.start, alone.end) == SENTS[0]
+    f = dict(zip(READER_FEATURES, alone.features))
+    assert f["sentence"] == -2.0 and f["sentence_top"] == 1.0      # without every sentence: two quotes judged
+    # weight 0.5: 7 - 1 = 6.0 < 6 + 0.5 = 6.5, the second sentence with its span
+    mid = answer_from_reading(reading, hits, 0.6, 1.0, 1, judge=judge, scorer_weight=0.5)
+    assert (mid.start, mid.end) == SENTS[1] and TEXT[mid.short_start:mid.short_end] == "March 2022"
+    # every sentence, weight 2: the span-less third sentence scores 6 - 1 + 2 * 3 = 11 > 6 + 2 = 8 > 7 - 4 = 3
+    every = answer_from_reading(reading, hits, 0.6, 1.0, 1, judge=judge, scorer_weight=2.0, every_sentence=True)
+    assert (every.start, every.end) == SENTS[2] and every.short_start == every.short_end
+    assert dict(zip(READER_FEATURES, every.features))["sentence_top"] == 3.0
+    assert TEXT[every.start:every.end] == "Another sentence here."
+
+
 def test_fit_calibration_chooses_the_setting_with_the_best_hit_rate():
     from qa.evaluation.calibrate import POOLS, RANK_WEIGHTS, ReadRow, fit_calibration, key
 

@@ -34,6 +34,7 @@ from qa.answers.quotes import QuoteFinder
 from qa.answers.reading import answer_from_reading
 from qa.answers.short import short_answer, wanted_type
 from qa.reader.model import load_reader
+from qa.reader.sentences import load_scorer
 from qa.retrieval.retriever import Retriever, SearchSettings, clean_query
 from qa.retrieval.tokenize import tokenize
 from qa.types import Answer, AnswerSpan, Hit, SettingsError
@@ -180,9 +181,20 @@ def _read(retriever, finder, question, qvec, hits, search, settings, timings, st
     terms = QueryTerms.of(retriever.term_weights(tokenize(question)))
     rare_top, _, topic = question_constants(question, terms, hits[:n],
                                             retriever.passage_vectors([h.chunk for h in hits[:n]]), qvec)
-    best = answer_from_reading(reading, hits, topic, rare_top, n, cal.rank_weight)
+    scorer = load_scorer()
+
+    def judge(texts):
+        t_judge = time.perf_counter()
+        out = scorer.score(question, texts)
+        timings["sentences"] = (time.perf_counter() - t_judge) * 1000
+        return out
+
+    best = answer_from_reading(reading, hits, topic, rare_top, n, cal.rank_weight, judge=judge,
+                               scorer_weight=cal.scorer_weight, every_sentence=cal.every_sentence)
     confidence = round(cal.probability(best.features), 4) if best else 0.0
-    place = (best.doc_id, best.start, best.end, (best.short_start, best.short_end)) if best else None
+    short = (best.short_start, best.short_end) if best and best.short_end > best.short_start else \
+        (_linear_short(retriever, question, best.doc_id, best.start, best.end) if best else None)
+    place = (best.doc_id, best.start, best.end, short) if best else None
     refused = False
     linear = linear_answer(retriever, question, qvec, hits, settings.model) \
         if cal.ensemble or cal.linear_refusal else None

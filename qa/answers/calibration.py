@@ -25,7 +25,10 @@ class Calibration:
     ``passages`` are read, in windows of ``window`` word pieces (0: the reader's own), and the span
     is chosen with ``rank_weight`` (qa.answers.reading.choose). With ``ensemble`` the earlier linear
     scorer's answer is taken where its confidence beats the reader's (both are P(right)); with
-    ``linear_refusal`` its answerability model's refusals (off the corpus, near misses) stand."""
+    ``linear_refusal`` its answerability model's refusals (off the corpus, near misses) stand.
+    The quote is chosen with the sentence scorer's logits weighted by ``scorer_weight``, among
+    the sentences of the reader's spans, or among every sentence read with ``every_sentence``
+    (qa.answers.reading.pick)."""
 
     model: LinearModel
     passages: int
@@ -34,6 +37,8 @@ class Calibration:
     window: int = 0
     ensemble: bool = False
     linear_refusal: bool = False
+    scorer_weight: float = 0.0
+    every_sentence: bool = False
     about: dict = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -43,8 +48,9 @@ class Calibration:
             raise SettingsError(f"calibration: threshold must be between 0 and 1, got {self.threshold}")
         if self.window and not 32 <= self.window <= 512:
             raise SettingsError(f"calibration: window must be 0 or between 32 and 512, got {self.window}")
-        if self.rank_weight < 0:
-            raise SettingsError(f"calibration: rank_weight must be >= 0, got {self.rank_weight}")
+        if self.rank_weight < 0 or self.scorer_weight < 0:
+            raise SettingsError(f"calibration: rank_weight and scorer_weight must be >= 0, got "
+                                f"{self.rank_weight} and {self.scorer_weight}")
 
     def probability(self, features: tuple[float, ...]) -> float:
         """P(the answer with these READER_FEATURES is right)."""
@@ -53,14 +59,17 @@ class Calibration:
     def to_json(self) -> dict:
         return {"about": self.about, "passages": self.passages, "threshold": self.threshold,
                 "rank_weight": self.rank_weight, "window": self.window, "ensemble": self.ensemble,
-                "linear_refusal": self.linear_refusal, "model": self.model.to_json()}
+                "linear_refusal": self.linear_refusal, "scorer_weight": self.scorer_weight,
+                "every_sentence": self.every_sentence, "model": self.model.to_json()}
 
     @classmethod
     def from_json(cls, data: dict) -> "Calibration":
         return cls(LinearModel.from_json(data["model"], READER_FEATURES), int(data["passages"]),
                    float(data["threshold"]), float(data.get("rank_weight", 0.0)), int(data.get("window", 0)), bool(data.get("ensemble", False)),
                    # written before the two were told apart, "ensemble" meant both
-                   bool(data.get("linear_refusal", data.get("ensemble", False))), data.get("about", {}))
+                   bool(data.get("linear_refusal", data.get("ensemble", False))),
+                   float(data.get("scorer_weight", 0.0)), bool(data.get("every_sentence", False)),
+                   data.get("about", {}))
 
 
 @lru_cache(maxsize=4)

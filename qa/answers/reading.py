@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from qa.reader.decode import SpanScore
 from qa.reader.model import Reading
 from qa.types import Hit
 
@@ -24,6 +25,8 @@ READER_FEATURES = (
     "topic",       # best passage cosine with the question
     "rare_top",    # share of the question's two rarest terms found in the passages read
     "span_words",  # log(1 + words of the span)
+    "sentence",    # the sentence scorer's logit for the quote
+    "sentence_top",  # its best logit over every quote it judged (some quote answers the question)
 )
 MARGIN_CAP = 10.0
 
@@ -67,23 +70,74 @@ def choose(spans, rank_weight: float):
     return max(spans, key=lambda s: s.score - rank_weight * math.log1p(s.passage))
 
 
+@dataclass(frozen=True)
+class Quote:
+    """A quote the answer may be: the sentences ``[start, end)`` (absolute offsets) of passage
+    ``passage`` and the reader's best span inside them (None: a sentence the reader proposed no
+    span in)."""
+
+    passage: int
+    start: int
+    end: int
+    span: SpanScore | None
+
+
+def quotes(reading: Reading, hits: list[Hit], passages: int, every_sentence: bool = False) -> list[Quote]:
+    """The candidate quotes among the first ``passages`` hits: the sentences around each span the
+    reader proposed (its best span first), and with ``every_sentence`` each other sentence too."""
+    out: dict[tuple[int, int, int], Quote] = {}
+    for sp in sorted((x for x in reading.spans if x.passage < passages), key=lambda x: -x.score):
+        hit = hits[sp.passage]
+        a, b = _span(hit, sp)
+        start, end = sentences_around(hit, hit.chunk.start + a, hit.chunk.start + b)
+        out.setdefault((sp.passage, start, end), Quote(sp.passage, start, end, sp))
+    if every_sentence:
+        for p, hit in enumerate(hits[:passages]):
+            taken = [(q.start, q.end) for q in out.values() if q.passage == p]
+            for a, b in hit.chunk.sentences:
+                if not any(a < e and s < b for s, e in taken):
+                    out[(p, a, b)] = Quote(p, a, b, None)
+    return list(out.values())
+
+
+def _span(hit: Hit, sp: SpanScore) -> tuple[int, int]:
+    """The span's characters in its chunk, trimmed of spaces and clause punctuation."""
+    a, b = _trim(hit.chunk.text, sp.start, sp.end)
+    return (a, b) if b > a else (sp.start, sp.end)
+
+
+def pick(cands: list[Quote], sentence: list[float], rank_weight: float, scorer_weight: float) -> int:
+    """The index of the quote with the best ``reader + scorer_weight * sentence - rank_weight *
+    log(1 + passage)``: ``reader`` its best span's score (a quote without a span: 1 below the
+    lowest span's), ``sentence`` the scorer's logit. ``scorer_weight`` 0 is the reader's best
+    span's sentence, as ``choose`` picks it."""
+    floor = min((q.span.score for q in cands if q.span), default=0.0) - 1.0
+    return max(range(len(cands)), key=lambda i: (cands[i].span.score if cands[i].span else floor)
+               + scorer_weight * sentence[i] - rank_weight * math.log1p(cands[i].passage))
+
+
 def answer_from_reading(reading: Reading, hits: list[Hit], topic: float, rare_top: float,
-                        passages: int, rank_weight: float = 0.0) -> ReadAnswer | None:
-    """The chosen span (``choose``) among the first ``passages`` hits, as a ReadAnswer; None when
-    no span was read."""
-    spans = [s for s in reading.spans if s.passage < passages]
-    if not spans:
+                        passages: int, rank_weight: float = 0.0, judge=None, scorer_weight: float = 0.0,
+                        every_sentence: bool = False) -> ReadAnswer | None:
+    """The chosen quote (``pick``) among the first ``passages`` hits, as a ReadAnswer; None when
+    no span was read. ``judge(texts)`` gives the sentence scorer's logits for quote texts (None:
+    no scorer, every quote 0)."""
+    cands = quotes(reading, hits, passages, every_sentence)
+    if not any(q.span for q in cands):
         return None
-    best = choose(spans, rank_weight)
-    hit = hits[best.passage]
+    texts = [hits[q.passage].chunk.text[q.start - hits[q.passage].chunk.start: q.end - hits[q.passage].chunk.start]
+             for q in cands]
+    sentence = [float(x) for x in judge(texts)] if judge is not None else [0.0] * len(cands)
+    i = pick(cands, sentence, rank_weight, scorer_weight)
+    chosen = cands[i]
+    hit = hits[chosen.passage]
     base = hit.chunk.start
-    a, b = _trim(hit.chunk.text, best.start, best.end)
-    if b <= a:
-        a, b = best.start, best.end
-    start, end = sentences_around(hit, base + a, base + b)
+    spans = [s for s in reading.spans if s.passage < passages]
+    best = chosen.span or min(spans, key=lambda x: x.score)
+    a, b = _span(hit, chosen.span) if chosen.span else (chosen.start - base, chosen.start - base)
     top = max(s.score for s in spans)
     total = sum(math.exp(s.score - top) for s in spans) / math.exp(best.score - top)
-    others = [s.score for s in spans if s.passage != best.passage]
+    others = [s.score for s in spans if s.passage != chosen.passage]
     nulls = reading.nulls_within(passages)
     features = (
         best.score,
@@ -91,9 +145,11 @@ def answer_from_reading(reading: Reading, hits: list[Hit], topic: float, rare_to
         min(nulls) if nulls else 0.0,
         1.0 / total,
         min(best.score - max(others), MARGIN_CAP) if others else MARGIN_CAP,
-        1.0 / (hit.rank if hit.rank else best.passage + 1),
+        1.0 / (hit.rank if hit.rank else chosen.passage + 1),
         topic,
         rare_top,
         math.log1p(len(hit.chunk.text[a:b].split())),
+        sentence[i],
+        max(sentence),
     )
-    return ReadAnswer(hit.chunk.doc_id, start, end, base + a, base + b, best.passage, features)
+    return ReadAnswer(hit.chunk.doc_id, chosen.start, chosen.end, base + a, base + b, chosen.passage, features)

@@ -27,8 +27,9 @@ def cmd_fit_calibration(args) -> int:
     from qa.evaluation.gold import load_gold
     from qa.evaluation.goldsets import gold_set, open_gold_retriever
     from qa.reader.model import load_reader
+    from qa.reader.sentences import load_scorer
 
-    reader = load_reader()
+    reader, scorer = load_reader(), load_scorer()
     by_window: dict[int, list] = {w: [] for w in WINDOWS}
     for name in [s.strip() for s in args.sets.split(",") if s.strip()]:
         g = gold_set(name)
@@ -37,7 +38,7 @@ def cmd_fit_calibration(args) -> int:
         for window in WINDOWS:
             print(f"reading the {name} gold set's tuning questions (windows of {window})", file=sys.stderr)
             by_window[window] += collect_reads(name, retriever, reader, tune,
-                                              Path(args.cache) if args.cache else None, window)
+                                              Path(args.cache) if args.cache else None, window, scorer=scorer)
     cal, about = fit_calibration(by_window)
     out = Path(args.out) if args.out else CALIBRATION_PATH
     if not args.dry_run:
@@ -46,7 +47,8 @@ def cmd_fit_calibration(args) -> int:
         print(json.dumps({"calibration": str(out), "written": not args.dry_run, "about": about}, indent=1))
         return 0
     print(f"{'wrote' if not args.dry_run else 'fitted (not written)'} {out}: passages={cal.passages}, "
-          f"window={cal.window}, rank_weight={cal.rank_weight}, threshold={cal.threshold}, tuning hit {about['hit_answerable_mean_of_sets']}, "
+          f"window={cal.window}, rank_weight={cal.rank_weight}, scorer_weight={cal.scorer_weight}"
+          f"{' (every sentence)' if cal.every_sentence else ''}, threshold={cal.threshold}, tuning hit {about['hit_answerable_mean_of_sets']}, "
           f"out-of-fold log loss {about['oof_log_loss']}")
     return 0
 

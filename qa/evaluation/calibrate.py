@@ -25,7 +25,7 @@ import numpy as np
 from qa.answers.answer import CITATION_DEPTH, linear_answer
 from qa.answers.calibration import Calibration
 from qa.answers.features import QueryTerms, question_constants
-from qa.answers.reading import READER_FEATURES, answer_from_reading
+from qa.answers.reading import READER_FEATURES, answer_from_reading, quotes
 from qa.evaluation.answer_data import cached_rows
 from qa.evaluation.answer_metrics import is_hit, short_answer_right
 from qa.evaluation.gold import GoldQuestion
@@ -36,6 +36,8 @@ from qa.retrieval.tokenize import tokenize
 READ_POOL = 8
 POOLS = (2, 3, 4, 5, 6, 8)
 RANK_WEIGHTS = (0.0, 0.5, 1.0, 2.0, 4.0)
+SCORER_WEIGHTS = (0.0, 0.5, 1.0, 2.0, 4.0)   # of the sentence scorer's logit beside the span's score
+EVERY_SENTENCE = (False, True)               # quotes: the spans' sentences only, or every sentence read
 WINDOWS = (256, 192)   # word pieces a window holds when reading (192: the training window); ties: first
 L2S = (0.3, 1.0, 3.0, 10.0)
 FOLDS = 5
@@ -60,11 +62,20 @@ class ReadRow:
     linear: tuple = (0.0, False, False)  # the linear scorer's answer: (its confidence, hit, whether it refuses)
 
 
-def read_row(gold_set: str, q: GoldQuestion, retriever: Retriever, reader, qvec, window: int) -> ReadRow:
-    """The ReadRow of ``q``: hybrid search, the reader over the top READ_POOL passages."""
+def read_row(gold_set: str, q: GoldQuestion, retriever: Retriever, reader, qvec, window: int,
+             scorer=None) -> ReadRow:
+    """The ReadRow of ``q``: hybrid search, the reader over the top READ_POOL passages, the
+    sentence scorer (if any) over every sentence of them, once."""
     found = retriever.search(q.question, SearchSettings(k=max(READ_POOL, CITATION_DEPTH)), query_vector=qvec)
     hits = found[:READ_POOL]
     reading = reader.read(q.question, [h.chunk.text for h in hits], max_tokens=window)
+    judged: dict[str, float] = {}
+    if scorer is not None:
+        texts = sorted({hits[c.passage].chunk.text[c.start - hits[c.passage].chunk.start:
+                                                   c.end - hits[c.passage].chunk.start]
+                        for c in quotes(reading, hits, READ_POOL, every_sentence=True)})
+        judged = dict(zip(texts, (float(x) for x in scorer.score(q.question, texts))))
+    judge = (lambda texts: [judged[t] for t in texts]) if scorer is not None else None
     linear = linear_answer(retriever, q.question, qvec, found)
     linear = (linear[0], bool(q.answerable and is_hit(linear[1], q.answers)), bool(linear[5])) if linear \
         else (0.0, False, False)
@@ -74,40 +85,56 @@ def read_row(gold_set: str, q: GoldQuestion, retriever: Retriever, reader, qvec,
     pools = {}
     for p in POOLS:
         rare_top, _, topic = question_constants(q.question, terms, hits[:p], vectors[:p], qvec)
-        for w in RANK_WEIGHTS:
-            ans = answer_from_reading(reading, hits, topic, rare_top, p, w)
+        for w, sw, every in choices(scorer is not None):
+            ans = answer_from_reading(reading, hits, topic, rare_top, p, w, judge, sw, every)
             if ans is None:
-                pools[key(p, w)] = [[0.0] * len(READER_FEATURES), False, False, "", ""]
+                pools[key(p, w, sw, every)] = [[0.0] * len(READER_FEATURES), False, False, "", ""]
                 continue
             text = docs[ans.doc_id].text
             quote, short = text[ans.start:ans.end], text[ans.short_start:ans.short_end]
-            pools[key(p, w)] = [list(ans.features), bool(q.answerable and is_hit(quote, q.answers)),
-                                bool(q.answerable and short_answer_right(short, q.answers)), quote, short]
+            pools[key(p, w, sw, every)] = [list(ans.features), bool(q.answerable and is_hit(quote, q.answers)),
+                                           bool(q.answerable and short_answer_right(short, q.answers)), "", ""]
     group = f"{gold_set}:{q.docs[0] if q.docs else 'off-corpus:' + q.id}"
     return ReadRow(gold_set, q.id, q.split, group, q.answerable, q.paraphrased, q.answer_type, pools, linear)
 
 
-def key(pool: int, rank_weight: float) -> str:
-    """The key of a ReadRow's answer read from ``pool`` passages, chosen with ``rank_weight``."""
-    return f"{pool},{rank_weight:g}"
+def choices(scorer: bool) -> list[tuple[float, float, bool]]:
+    """(rank weight, sentence weight, every sentence) of each way to choose the quote that is
+    tried; without a sentence scorer only the reader's best span (sentence weight 0)."""
+    if not scorer:
+        return [(w, 0.0, False) for w in RANK_WEIGHTS]
+    return [(w, sw, every) for w in RANK_WEIGHTS for sw in SCORER_WEIGHTS for every in EVERY_SENTENCE
+            if sw or not every]
+
+
+def key(pool: int, rank_weight: float, scorer_weight: float = 0.0, every_sentence: bool = False) -> str:
+    """The key of a ReadRow's answer read from ``pool`` passages, chosen with ``rank_weight``,
+    ``scorer_weight`` and ``every_sentence`` (qa.answers.reading.pick)."""
+    return f"{pool},{rank_weight:g},{scorer_weight:g},{int(every_sentence)}"
+
+
+def parse_key(k: str) -> tuple[int, float, float, bool]:
+    pool, w, sw, every = k.split(",")
+    return int(pool), float(w), float(sw), every == "1"
 
 
 def collect_reads(gold_set: str, retriever: Retriever, reader, questions: list[GoldQuestion],
-                  cache_dir: Path | None, window: int, progress=None) -> list[ReadRow]:
+                  cache_dir: Path | None, window: int, progress=None, scorer=None) -> list[ReadRow]:
     """Every question's ReadRow (windows of ``window`` word pieces), read back from ``cache_dir``
     when its key matches."""
     h = hashlib.sha256()
     h.update(str(window).encode())
     h.update(reader.card.get("sha256", "").encode())
+    h.update((scorer.card.get("sha256", "") if scorer is not None else "").encode())
     h.update(json.dumps(retriever.manifest, sort_keys=True, default=str).encode())
     h.update(json.dumps([asdict(q) for q in questions], sort_keys=True).encode())
     for module in ("qa/answers/reading.py", "qa/reader/decode.py", "qa/reader/windows.py", "qa/answers/answer.py",
-                   "qa/evaluation/calibrate.py"):
+                   "qa/evaluation/calibrate.py", "qa/reader/sentences.py"):
         h.update((Path(__file__).resolve().parents[2] / module).read_bytes())
-    h.update(str((READ_POOL, POOLS, RANK_WEIGHTS)).encode())
+    h.update(str((READ_POOL, POOLS, RANK_WEIGHTS, SCORER_WEIGHTS, EVERY_SENTENCE)).encode())
     path = cache_dir / f"read-rows-{gold_set}-{h.hexdigest()[:16]}.json" if cache_dir else None
     return cached_rows(path, lambda r: ReadRow(**{**r, "linear": tuple(r["linear"])}), retriever, questions,
-                       lambda q, vec: read_row(gold_set, q, retriever, reader, vec, window), progress)
+                       lambda q, vec: read_row(gold_set, q, retriever, reader, vec, window, scorer), progress)
 
 
 def _xy(rows: list[ReadRow], k: str) -> tuple[np.ndarray, np.ndarray]:
@@ -187,15 +214,18 @@ def fit_calibration(by_window: dict[int, list[ReadRow]]) -> tuple[Calibration, d
     hit = {}
     for window, rows in by_window.items():
         sets = sorted({r.gold_set for r in rows})
-        for p in POOLS:
-            for w in RANK_WEIGHTS:
-                hit[(p, w, WINDOWS.index(window) if window in WINDOWS else len(WINDOWS), window)] = float(np.mean(
-                    [np.mean([r.pools[key(p, w)][1] for r in rows if r.gold_set == s and r.answerable]) for s in sets]))
+        for k in rows[0].pools:
+            p, w, sw, every = parse_key(k)
+            # ties: the smaller rank weight, no sentence weight or the smaller, the spans' sentences
+            hit[(p, w, sw, every, WINDOWS.index(window) if window in WINDOWS else len(WINDOWS), window)] = \
+                float(np.mean([np.mean([r.pools[k][1] for r in rows if r.gold_set == s and r.answerable])
+                               for s in sets]))
     best_any = max(hit.values())
     fewest = min(c[0] for c, h in hit.items() if h >= best_any - FEWER_PASSAGES_WITHIN - 1e-9)
     best = max(h for c, h in hit.items() if c[0] == fewest)
-    pool, weight, _, window = min(c for c, h in hit.items() if c[0] == fewest and h >= best - 1e-9)
-    rows, k = by_window[window], key(pool, weight)
+    pool, weight, scorer_weight, every, _, window = min(c for c, h in hit.items()
+                                                          if c[0] == fewest and h >= best - 1e-9)
+    rows, k = by_window[window], key(pool, weight, scorer_weight, every)
     losses = {l2: log_loss(out_of_fold(rows, k, l2), _xy(rows, k)[1]) for l2 in L2S}
     l2 = min(losses, key=losses.get)
     p = out_of_fold(rows, k, l2)
@@ -218,15 +248,16 @@ def fit_calibration(by_window: dict[int, list[ReadRow]]) -> tuple[Calibration, d
     x = _xy(rows, k)[0]
     model = fit_linear(READER_FEATURES, x, y, l2)
     about = {"fit_on": "tuning splits of the home and real gold sets", "questions": len(rows),
-             "passages": pool, "rank_weight": weight, "window": window, "l2": l2,
+             "passages": pool, "rank_weight": weight, "scorer_weight": scorer_weight,
+             "every_sentence": bool(every), "window": window, "l2": l2,
              "threshold": round(threshold, 4), "hit_answerable_mean_of_sets": round(best, 4),
              "best_hit_any_pool": round(best_any, 4), "fewer_passages_within": FEWER_PASSAGES_WITHIN,
              "ensemble": bool(ensemble), "hit_with_linear_where_surer": round(hit_both, 4),
              "linear_refusal": bool(linear_refusal), "refusal_f1_alone": round(max(f1_alone, 0.0), 4),
              "refusal_f1_with_linear_refusal": round(max(f1_both, 0.0), 4),
              "oof_log_loss": round(losses[l2], 4),
-             "hit_by_setting": {f"window={c[3]} passages={c[0]} rank_weight={c[1]:g}": round(h, 4)
-                                for c, h in sorted(hit.items())},
+             "hit_by_setting": {f"window={c[5]} passages={c[0]} rank_weight={c[1]:g} scorer_weight={c[2]:g}"
+                                f"{' every_sentence' if c[3] else ''}": round(h, 4) for c, h in sorted(hit.items())},
              "log_loss_by_l2": {str(a): round(b, 4) for a, b in losses.items()}}
     return Calibration(model=model, passages=pool, threshold=round(threshold, 4), rank_weight=weight,
-                       window=window, ensemble=bool(ensemble), linear_refusal=bool(linear_refusal), about=about), about
+                       window=window, scorer_weight=scorer_weight, every_sentence=bool(every), ensemble=bool(ensemble), linear_refusal=bool(linear_refusal), about=about), about
