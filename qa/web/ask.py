@@ -55,7 +55,9 @@ def ask_ui(loader) -> None:
     from qa.retrieval.retriever import SearchSettings
 
     state = st.session_state
-    if "question" not in state and "asked" in state:   # the box's own state goes while another page shows
+    # the box's own state goes while another page shows (or comes back empty when the switch
+    # interrupted a run): the question asked last fills it again
+    if "asked" in state and not state.get("question"):
         state["question"] = state["asked"]["question"]
     with st.form("ask"):
         question = st.text_input("Question", key="question", placeholder=EXAMPLE)
