@@ -143,3 +143,24 @@ def test_bad_questions_raise_query_error(real_index, bad):
     retriever, finder = real_index
     with pytest.raises(QueryError):
         answer_question(retriever, finder, bad)
+
+
+def test_reordering_passages_by_the_sentence_scorer_answers_verbatim(real_index):
+    """The calibration's ``rerank`` (qa fit-answers --rerank): the passages read come in the new
+    order, the quote and short answer stay verbatim at their offsets, and the stage is timed."""
+    from dataclasses import replace
+
+    from qa.answers.answer import AnswerSettings, answer_question
+    from qa.answers.calibration import load_calibration
+    from qa.answers.rerank import Rerank
+
+    retriever, finder = real_index
+    cal = replace(load_calibration(), rerank=Rerank(depth=20, sentences=20, weight=0.5))
+    question = "What value did one NGO estimate for the global space economy in 2021?"
+    plain = answer_question(retriever, finder, question, settings=AnswerSettings(calibration=replace(cal, rerank=Rerank())))
+    ans = answer_question(retriever, finder, question, settings=AnswerSettings(calibration=cal))
+    assert "rerank" in ans.timings_ms and "rerank" not in plain.timings_ms
+    assert not ans.abstained and "$469 billion" in ans.answer.text
+    doc = retriever.data.documents[ans.answer.doc_id]
+    assert doc.text[ans.answer.start:ans.answer.end] == ans.answer.text
+    assert doc.text[ans.answer.short_start:ans.answer.short_end] == ans.answer.short

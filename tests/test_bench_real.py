@@ -120,7 +120,7 @@ def test_bench_real_json_shape(scifact, home, tmp_path):
     assert out["vectors"]["encoded"] + out["vectors"]["in_context"] == sum(out["real_passage_kinds"].values())
     for key in ("onnx_encode_ms", "torch_encode_ms"):
         assert out[key]["p50"] > 0
-    assert set(out["stages_ms"]) == {"encode", "bm25", "dense", "fuse", "reader", "sentences", "answer", "total"}
+    assert set(out["stages_ms"]) == {"encode", "bm25", "dense", "fuse", "rerank", "reader", "sentences", "answer", "total"}
     assert out["ask_over_torch_encode_p50"] > 0 and 0 <= out["dense_recall@10_vs_exact"] <= 1
     again = run_real(encoder, FakeEncoder(), 60, queries, scifact, [home], tmp_path / "cache", tmp_path / "2")
     assert again["encoding"]["encoded_now"] == 0  # the second run reads the cache

@@ -125,3 +125,26 @@ def test_shipped_scorer_ranks_the_answering_sentence_first():
         got = scorer.score(question, sentences)
         assert np.isfinite(got).all() and int(np.argmax(got)) == right, (question, got)
     assert scorer.score("宇宙外交とは何ですか？", ["宇宙外交は国務省の枠組みです。"]).shape == (1,)
+
+
+def test_a_sentence_scores_the_same_in_any_company_and_once_per_question():
+    from qa.reader.sentences import SENTENCES_PATH, Judge, SentenceScorer
+
+    scorer = SentenceScorer(SENTENCES_PATH)
+    q = "Where was the second session of the Group held?"
+    sents = ["The second session was held in Geneva, from 1 to 5 April 2013.", "The Group met three times.",
+             "Transparency and confidence-building measures are a means by which Governments can share "
+             "information with the aim of creating mutual understanding and trust among them, in space."]
+    together = scorer.score(q, sents)
+    np.testing.assert_array_equal(together, [scorer.score(q, [s])[0] for s in sents])
+    np.testing.assert_array_equal(together[::-1], scorer.score(q, sents[::-1]))
+    judge = Judge(scorer, q)
+    assert judge(sents[:2]) == [float(z) for z in together[:2]]
+    asked = []
+    real = scorer.score
+    scorer.score = lambda question, texts: asked.extend(texts) or real(question, texts)
+    try:
+        assert judge(sents[1:]) == [float(z) for z in together[1:]]
+    finally:
+        scorer.score = real
+    assert asked == sents[2:] and judge.seconds > 0

@@ -32,9 +32,10 @@ from qa.answers.features import (
 from qa.answers.model import AnswerModel, load_defaults, load_model
 from qa.answers.quotes import QuoteFinder
 from qa.answers.reading import answer_from_reading
+from qa.answers.rerank import Rerank, passage_sentences, reranked
 from qa.answers.short import short_answer, wanted_type
 from qa.reader.model import load_reader
-from qa.reader.sentences import load_scorer
+from qa.reader.sentences import Judge, load_scorer
 from qa.retrieval.retriever import Retriever, SearchSettings, clean_query
 from qa.retrieval.tokenize import tokenize
 from qa.types import Answer, AnswerSpan, Hit, SettingsError
@@ -133,12 +134,13 @@ def answer_question(
     t = time.perf_counter()
     qvec = retriever.encode(question) if query_vector is None else query_vector
     encode_ms = (time.perf_counter() - t) * 1000
-    depth = max(search.k, CITATION_DEPTH, settings.passages)
+    cal = (settings.calibration or load_calibration()) if settings.stage == "reader" else None
+    depth = max(search.k, CITATION_DEPTH, settings.passages, cal.rerank.depth if cal else 0)
     hits = retriever.search(question, replace(search, k=depth, depth=max(search.depth, depth)), query_vector=qvec)
     timings = dict(retriever.last_timings, encode=encode_ms)
     t = time.perf_counter()
     if settings.stage == "reader":
-        return _read(retriever, finder, question, qvec, hits, search, settings, timings, started)
+        return _read(retriever, finder, question, qvec, hits, search, settings, cal, timings, started)
     model = settings.model or load_model()
     scored = score(*gather(retriever, question, qvec, hits[: settings.passages]), model)
     if scored is None or model.refuses(scored.answerable, scored.topic, settings.abstain_threshold,
@@ -171,26 +173,26 @@ def linear_answer(retriever, question, qvec, hits, model: AnswerModel | None = N
             best.end, model.refuses(scored.answerable, scored.topic, None, scored.rare_top))
 
 
-def _read(retriever, finder, question, qvec, hits, search, settings, timings, started) -> Answer:
-    """The reader's answer: its best span's sentences, with the calibrated P(right), or a refusal."""
+def _read(retriever, finder, question, qvec, hits, search, settings, cal, timings, started) -> Answer:
+    """The reader's answer: the best quote by its spans and the sentence scorer, with the
+    calibrated P(right), or a refusal. With the calibration's ``rerank`` the passages are first
+    reordered by the sentence scorer (qa.answers.rerank), and the reader reads the new top ones."""
     t = time.perf_counter()
-    cal = settings.calibration or load_calibration()
+    judge = Judge(load_scorer(), question)
+    if cal.rerank.depth:
+        hits = rerank_hits(retriever, hits, qvec, judge, cal.rerank)
+        timings["rerank"] = (time.perf_counter() - t) * 1000
+    before = judge.seconds
+    t = time.perf_counter()
     n = settings.passages
     reading = load_reader().read(question, [h.chunk.text for h in hits[:n]], max_tokens=cal.window or None)
     timings["reader"] = (time.perf_counter() - t) * 1000
     terms = QueryTerms.of(retriever.term_weights(tokenize(question)))
     rare_top, _, topic = question_constants(question, terms, hits[:n],
                                             retriever.passage_vectors([h.chunk for h in hits[:n]]), qvec)
-    scorer = load_scorer()
-
-    def judge(texts):
-        t_judge = time.perf_counter()
-        out = scorer.score(question, texts)
-        timings["sentences"] = (time.perf_counter() - t_judge) * 1000
-        return out
-
     best = answer_from_reading(reading, hits, topic, rare_top, n, cal.rank_weight, judge=judge,
                                scorer_weight=cal.scorer_weight, every_sentence=cal.every_sentence)
+    timings["sentences"] = (judge.seconds - before) * 1000
     confidence = round(cal.probability(best.features), 4) if best else 0.0
     short = (best.short_start, best.short_end) if best and best.short_end > best.short_start else \
         (_linear_short(retriever, question, best.doc_id, best.start, best.end) if best else None)
@@ -215,6 +217,14 @@ def _read(retriever, finder, question, qvec, hits, search, settings, timings, st
     timings["total"] = (time.perf_counter() - started) * 1000
     return Answer(question=question, abstained=False, confidence=confidence, answer=span,
                   citations=citations, passages=tuple(hits[: search.k]), timings_ms=timings)
+
+
+def rerank_hits(retriever, hits: list[Hit], qvec, judge, rerank: Rerank) -> list[Hit]:
+    """``hits`` with the first ``rerank.depth`` reordered by the sentence scorer (``judge``)."""
+    top = hits[: rerank.depth]
+    chunks = [h.chunk for h in top]
+    texts, cosines = passage_sentences(top, retriever.sentence_vectors(chunks), retriever.passage_vectors(chunks), qvec)
+    return [top[i] for i in reranked(texts, cosines, judge, rerank)] + hits[rerank.depth:]
 
 
 def _linear_short(retriever, question, doc_id, start, end):

@@ -14,6 +14,7 @@ import numpy as np
 
 from qa.answers.model import LinearModel
 from qa.answers.reading import READER_FEATURES
+from qa.answers.rerank import Rerank
 from qa.types import SettingsError
 
 CALIBRATION_PATH = Path(__file__).with_name("calibration.json")
@@ -28,7 +29,8 @@ class Calibration:
     ``linear_refusal`` its answerability model's refusals (off the corpus, near misses) stand.
     The quote is chosen with the sentence scorer's logits weighted by ``scorer_weight``, among
     the sentences of the reader's spans, or among every sentence read with ``every_sentence``
-    (qa.answers.reading.pick)."""
+    (qa.answers.reading.pick). Before reading, ``rerank`` reorders the retrieved passages by the
+    sentence scorer (qa.answers.rerank; depth 0: retrieval's order)."""
 
     model: LinearModel
     passages: int
@@ -39,6 +41,7 @@ class Calibration:
     linear_refusal: bool = False
     scorer_weight: float = 0.0
     every_sentence: bool = False
+    rerank: Rerank = Rerank()
     about: dict = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -60,7 +63,7 @@ class Calibration:
         return {"about": self.about, "passages": self.passages, "threshold": self.threshold,
                 "rank_weight": self.rank_weight, "window": self.window, "ensemble": self.ensemble,
                 "linear_refusal": self.linear_refusal, "scorer_weight": self.scorer_weight,
-                "every_sentence": self.every_sentence, "model": self.model.to_json()}
+                "every_sentence": self.every_sentence, "rerank": self.rerank.to_json(), "model": self.model.to_json()}
 
     @classmethod
     def from_json(cls, data: dict) -> "Calibration":
@@ -69,7 +72,7 @@ class Calibration:
                    # written before the two were told apart, "ensemble" meant both
                    bool(data.get("linear_refusal", data.get("ensemble", False))),
                    float(data.get("scorer_weight", 0.0)), bool(data.get("every_sentence", False)),
-                   data.get("about", {}))
+                   Rerank.from_json(data.get("rerank")), data.get("about", {}))
 
 
 @lru_cache(maxsize=4)

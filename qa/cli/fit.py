@@ -17,13 +17,16 @@ def add_parsers(sub) -> None:
                    help="also print figures per set and split (tuning out-of-fold; reporting with the new model)")
     p.add_argument("--dry-run", action="store_true", help="fit and report but write nothing")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--rerank", action="store_true",
+                   help="also try reordering the passages by the sentence scorer before reading (slower to fit; "
+                        "not better on the reporting splits when last measured)")
     p.add_argument("--linear", action="store_true",
                    help="refit the earlier linear sentence scorer (answer_model.json) instead of the reader's calibration")
 
 
 def cmd_fit_calibration(args) -> int:
     from qa.answers.calibration import CALIBRATION_PATH
-    from qa.evaluation.calibrate import WINDOWS, collect_reads, fit_calibration
+    from qa.evaluation.calibrate import RERANKS, WINDOWS, collect_reads, fit_calibration
     from qa.evaluation.gold import load_gold
     from qa.evaluation.goldsets import gold_set, open_gold_retriever
     from qa.reader.model import load_reader
@@ -38,7 +41,8 @@ def cmd_fit_calibration(args) -> int:
         for window in WINDOWS:
             print(f"reading the {name} gold set's tuning questions (windows of {window})", file=sys.stderr)
             by_window[window] += collect_reads(name, retriever, reader, tune,
-                                              Path(args.cache) if args.cache else None, window, scorer=scorer)
+                                              Path(args.cache) if args.cache else None, window, scorer=scorer,
+                                              reranks=RERANKS if args.rerank else ())
     cal, about = fit_calibration(by_window)
     out = Path(args.out) if args.out else CALIBRATION_PATH
     if not args.dry_run:
@@ -48,7 +52,8 @@ def cmd_fit_calibration(args) -> int:
         return 0
     print(f"{'wrote' if not args.dry_run else 'fitted (not written)'} {out}: passages={cal.passages}, "
           f"window={cal.window}, rank_weight={cal.rank_weight}, scorer_weight={cal.scorer_weight}"
-          f"{' (every sentence)' if cal.every_sentence else ''}, threshold={cal.threshold}, tuning hit {about['hit_answerable_mean_of_sets']}, "
+          f"{' (every sentence)' if cal.every_sentence else ''}, rerank={cal.rerank.to_json() if cal.rerank.depth else 'none'}, "
+          f"threshold={cal.threshold}, tuning hit {about['hit_answerable_mean_of_sets']}, "
           f"out-of-fold log loss {about['oof_log_loss']}")
     return 0
 

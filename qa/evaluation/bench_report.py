@@ -84,7 +84,7 @@ def print_result(result: dict) -> None:
         torch = q.get("torch_encode_ms", {}).get("p50")
         print(f"ask  @ {q['passages']:>7} ({kind}): total p50 {s['total']['p50']} ms (encode {s['encode']['p50']}, "
               f"bm25 {s['bm25']['p50']}, dense {s['dense']['p50']}, fuse {s['fuse']['p50']}, answer "
-              f"{s['answer']['p50']} of which reader {s.get('reader', {}).get('p50')}, sentence scorer {s.get('sentences', {}).get('p50')}); bare torch encode p50 {torch} ms; ratio {q.get('ask_over_torch_encode_p50')}")
+              f"{s['answer']['p50']} of which rerank {s.get('rerank', {}).get('p50')}, reader {s.get('reader', {}).get('p50')}, sentence scorer {s.get('sentences', {}).get('p50')}); bare torch encode p50 {torch} ms; ratio {q.get('ask_over_torch_encode_p50')}")
     i = result["ingest"]
     print(f"ingest: {i['ours_chunks_per_s']} chunks/s ({i['ours_backend']}), bare {i['bare_encode']} "
           f"{i['bare_encode_chunks_per_s']}, ratio {i['ratio']}")

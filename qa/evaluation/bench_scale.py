@@ -116,7 +116,7 @@ def time_asks(retriever, finder, encoder, reference, queries: list[str]):
 
     answer_question(retriever, finder, queries[0])  # warm-up, with the place names as the page's has
     load_places()
-    stages: dict[str, list[float]] = {k: [] for k in ("encode", "bm25", "dense", "fuse", "reader", "sentences", "answer", "total")}
+    stages: dict[str, list[float]] = {k: [] for k in ("encode", "bm25", "dense", "fuse", "rerank", "reader", "sentences", "answer", "total")}
     bare: list[float] = []
     torch_ms: list[float] = []
     for q in queries:

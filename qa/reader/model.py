@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -69,6 +69,16 @@ class Reading:
     def nulls_within(self, passages: int) -> list[float]:
         """The no-answer logits of the windows of the first ``passages`` passages."""
         return [n for n, p in zip(self.nulls, self.window_passage) if p < passages]
+
+    def reorder(self, order: list[int]) -> "Reading":
+        """This reading as if the passages ``order`` (indices into those read) had been read, in that
+        order: spans and windows of the others dropped, passage indices renumbered."""
+        new = {p: i for i, p in enumerate(order)}
+        keep = [w for w, p in enumerate(self.window_passage) if p in new]
+        row = {w: i for i, w in enumerate(keep)}
+        return Reading(tuple(replace(s, passage=new[s.passage], window=row[s.window]) for s in self.spans
+                             if s.passage in new),
+                       tuple(self.nulls[w] for w in keep), tuple(new[self.window_passage[w]] for w in keep))
 
 
 class Reader:
