@@ -11,7 +11,7 @@ import pytest
 from qa.answers.calibration import Calibration
 from qa.answers.model import LinearModel
 from qa.answers.reading import MARGIN_CAP, READER_FEATURES, answer_from_reading, sentences_around
-from qa.evaluation.calibrate import choose_threshold, log_loss
+from qa.evaluation.refusal import choose_threshold, log_loss
 from qa.reader.decode import SpanScore
 from qa.reader.model import Reading
 from qa.types import Chunk, Hit, SettingsError
@@ -177,7 +177,7 @@ def test_fit_calibration_reads_fewer_passages_when_more_buy_less_than_the_margin
 def test_refusals_of_another_model_count_with_the_threshold():
     """choose_threshold with ``also_refused``: those refusals stand whatever the threshold, count
     against the limit on answerable questions refused, and the best threshold is chosen beside them."""
-    from qa.evaluation.calibrate import refusal_f1
+    from qa.evaluation.refusal import refusal_f1
 
     p = np.array([0.9, 0.8, 0.7, 0.2, 0.6, 0.1])
     answerable = np.array([True, True, True, True, False, False])

@@ -31,6 +31,7 @@ from qa.evaluation.answer_data import cached_rows
 from qa.evaluation.answer_metrics import is_hit, short_answer_right
 from qa.evaluation.gold import GoldQuestion
 from qa.evaluation.logistic import fit_linear
+from qa.evaluation.refusal import MAX_WRONG_REFUSALS, _best_refusal, log_loss
 from qa.reader.sentences import Judge
 from qa.retrieval.retriever import Retriever, SearchSettings
 from qa.retrieval.tokenize import tokenize
@@ -50,7 +51,6 @@ RERANKS = tuple(Rerank(d, m, w) for d in (10, 20) for m in (12, 20) for w in (0.
 WINDOWS = (256, 192)   # word pieces a window holds when reading (192: the training window); ties: first
 L2S = (0.3, 1.0, 3.0, 10.0)
 FOLDS = 5
-MAX_WRONG_REFUSALS = 0.05
 # a smaller pool is taken when its hit rate is this close to the best (mean of the sets; one home
 # tuning question is 0.0104 of it): every passage read adds to the page's wait for no measured gain
 FEWER_PASSAGES_WITHIN = 0.01
@@ -181,43 +181,6 @@ def out_of_fold(rows: list[ReadRow], k: str, l2: float, folds: int = FOLDS) -> n
             continue
         out[test] = fit_linear(READER_FEATURES, x[train], y[train], l2).probabilities(x[test])
     return out
-
-
-def log_loss(p: np.ndarray, y: np.ndarray) -> float:
-    """Mean binary log loss, probabilities clipped to [1e-6, 1 - 1e-6]."""
-    p = np.clip(p, 1e-6, 1 - 1e-6)
-    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
-
-
-def choose_threshold(p: np.ndarray, answerable: np.ndarray, max_wrong: float = MAX_WRONG_REFUSALS,
-                     also_refused: np.ndarray | None = None) -> float:
-    """The refusal threshold (refuse when p < t, or where ``also_refused``) with the best refusal F1
-    among those that refuse at most ``max_wrong`` of the answerable questions; 0.0 (never refuse by
-    p) when none does better."""
-    return _best_refusal(p, answerable, max_wrong, also_refused)[1]
-
-
-def refusal_f1(refused: np.ndarray, answerable: np.ndarray) -> float:
-    """F1 of refusing the unanswerable questions (precision: refused ones that were unanswerable)."""
-    right = int((refused & ~answerable).sum())
-    prec = right / refused.sum() if refused.sum() else 0.0
-    rec = right / (~answerable).sum() if (~answerable).sum() else 0.0
-    return 2 * prec * rec / (prec + rec) if prec + rec else 0.0
-
-
-def _best_refusal(p, answerable, max_wrong, also_refused=None) -> tuple[float, float]:
-    """(refusal F1, threshold) of the best allowed threshold; (F1 of ``also_refused`` alone, 0.0)
-    when none beats it, or (-1, 0.0) when even that refuses too many answerable questions."""
-    also = np.zeros(len(p), dtype=bool) if also_refused is None else also_refused
-    best, best_t = -1.0, 0.0
-    for t in sorted(set(np.round(p, 4)) | {0.0}):
-        refused = (p < t) | also
-        if answerable.sum() and (refused & answerable).sum() / answerable.sum() > max_wrong:
-            continue
-        f1 = refusal_f1(refused, answerable)
-        if f1 > best:
-            best, best_t = f1, float(t)
-    return best, best_t
 
 
 def fit_calibration(by_window: dict[int, list[ReadRow]]) -> tuple[Calibration, dict]:
