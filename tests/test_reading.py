@@ -87,14 +87,19 @@ def test_calibration_round_trip_and_checks():
 
 
 def test_rank_weight_prefers_higher_passages_by_hand():
-    from qa.answers.reading import choose
+    from qa.answers.reading import Quote, pick
 
     spans = [SpanScore(0, 0, 3, 5.0, 0.0, 0), SpanScore(3, 0, 3, 6.0, 0.0, 1)]
-    assert choose(spans, 0.0).passage == 3                     # the reader alone: 6.0 > 5.0
+    cands = [Quote(s.passage, 0, 3, s) for s in spans]
+
+    def choose(weight):   # the reader's spans alone (no scorer weight), with the rank prior
+        return cands[pick(cands, [0.0, 0.0], weight, 0.0)].span
+
+    assert choose(0.0).passage == 3                     # the reader alone: 6.0 > 5.0
     # weight 1: passage 3 scores 6 - log(4) = 4.61 < 5 - log(1) = 5
-    assert choose(spans, 1.0).passage == 0
+    assert choose(1.0).passage == 0
     # weight 0.5: 6 - 0.5 log 4 = 5.31 > 5
-    assert choose(spans, 0.5).passage == 3
+    assert choose(0.5).passage == 3
 
 
 def test_the_sentence_scorer_moves_the_choice_by_hand():

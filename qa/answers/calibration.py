@@ -24,7 +24,7 @@ CALIBRATION_PATH = Path(__file__).with_name("calibration.json")
 class Calibration:
     """``model`` turns READER_FEATURES into P(right); below ``threshold`` the answer abstains;
     ``passages`` are read, in windows of ``window`` word pieces (0: the reader's own), and the span
-    is chosen with ``rank_weight`` (qa.answers.reading.choose). With ``ensemble`` the earlier linear
+    is chosen with ``rank_weight`` (qa.answers.reading.pick). With ``ensemble`` the earlier linear
     scorer's answer is taken where its confidence beats the reader's (both are P(right)); with
     ``linear_refusal`` its answerability model's refusals (off the corpus, near misses) stand.
     The quote is chosen with the sentence scorer's logits weighted by ``scorer_weight``, among

@@ -64,12 +64,6 @@ def _trim(text: str, a: int, b: int) -> tuple[int, int]:
     return a, b
 
 
-def choose(spans, rank_weight: float):
-    """The span with the best ``score - rank_weight * log(1 + passage)``: the reader's score with a
-    prior for passages retrieval ranked higher (``rank_weight`` 0: the reader alone)."""
-    return max(spans, key=lambda s: s.score - rank_weight * math.log1p(s.passage))
-
-
 @dataclass(frozen=True)
 class Quote:
     """A quote the answer may be: the sentences ``[start, end)`` (absolute offsets) of passage
@@ -109,8 +103,8 @@ def _span(hit: Hit, sp: SpanScore) -> tuple[int, int]:
 def pick(cands: list[Quote], sentence: list[float], rank_weight: float, scorer_weight: float) -> int:
     """The index of the quote with the best ``reader + scorer_weight * sentence - rank_weight *
     log(1 + passage)``: ``reader`` its best span's score (a quote without a span: 1 below the
-    lowest span's), ``sentence`` the scorer's logit. ``scorer_weight`` 0 is the reader's best
-    span's sentence, as ``choose`` picks it."""
+    lowest span's), ``sentence`` the scorer's logit. The rank weight is a prior for passages
+    retrieval ranked higher; ``scorer_weight`` 0 and ``rank_weight`` 0 are the reader alone."""
     floor = min((q.span.score for q in cands if q.span), default=0.0) - 1.0
     return max(range(len(cands)), key=lambda i: (cands[i].span.score if cands[i].span else floor)
                + scorer_weight * sentence[i] - rank_weight * math.log1p(cands[i].passage))
