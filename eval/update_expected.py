@@ -87,7 +87,7 @@ def tables(record: dict, linear: dict | None) -> dict[str, list[str]]:
     """The Markdown rows of the retrieval, answer and side-by-side tables of ``record``."""
     order = [(n, sp) for n in SETS for sp in ("report", "tune")]
     modes = [f"| {n} | {sp} | {m} | " + " | ".join(_cell(record[n][sp]["modes"][m].get(k)) for k in MODE_KEYS) + " |"
-             for n, sp in order for m in ("bm25", "dense", "hybrid")]
+             for n, sp in order for m in ("bm25", "dense", "hybrid", "rerank")]
     answers = [f"| {n} | {sp} | " + " | ".join(_cell(record[n][sp]["answers"].get(k)) for k in ANSWER_KEYS) + " |"
                for n, sp in order]
     side = []

@@ -22,8 +22,9 @@ from typing import Callable, Iterable, Sequence
 
 from qa.answers.answer import AnswerSettings, answer_question
 from qa.answers.quotes import QuoteFinder
+from qa.answers.rerank import attach_reranker
 from qa.retrieval.backend import BackendChoice, choose_backend, open_retriever
-from qa.retrieval.retriever import Retriever, SearchSettings
+from qa.retrieval.retriever import MODES, Retriever, SearchSettings
 from qa.types import Answer, Document, Hit, Match, QAError
 
 Progress = Callable[[str, int, int], None]
@@ -33,7 +34,10 @@ class Index:
     """An opened index: the documents, the passages and everything needed to answer from them."""
 
     def __init__(self, retriever: Retriever, path: Path | None = None) -> None:
-        """``retriever`` is either back end (a Retriever or a MilvusRetriever)."""
+        """``retriever`` is either back end (a Retriever or a MilvusRetriever); it can search in mode
+        "rerank" (a reranker is attached unless it has one)."""
+        if getattr(retriever, "reranker", None) is None:
+            attach_reranker(retriever)
         self.retriever = retriever
         self.path = path
         self._finder: QuoteFinder | None = None
@@ -156,7 +160,7 @@ class Index:
         return self.finder.find(quote, limit=limit)
 
     def evaluate(self, questions: str | Path = "eval/questions.jsonl", split: str = "report",
-                 modes: Sequence[str] = ("bm25", "dense", "hybrid"), k: int = 10, answers: bool = True,
+                 modes: Sequence[str] = MODES, k: int = 10, answers: bool = True,
                  progress: Callable[[int, int], None] | None = None):
         """Retrieval and answer metrics of a gold JSONL file's questions over this index.
 
@@ -176,8 +180,8 @@ def _modes(modes: Sequence[str]) -> tuple[str, ...]:
     from qa.types import SettingsError
 
     modes = tuple(modes)
-    if not modes or any(m not in ("bm25", "dense", "hybrid") for m in modes):
-        raise SettingsError(f"modes are bm25, dense and/or hybrid, got {list(modes)!r}")
+    if not modes or any(m not in MODES for m in modes):
+        raise SettingsError(f"modes are {', '.join(MODES)} (any of them), got {list(modes)!r}")
     return modes
 
 
@@ -188,7 +192,7 @@ def gold_sets() -> list[tuple[str, str]]:
     return [(g.name, g.title) for g in GOLD_SETS]
 
 
-def evaluate_gold_set(name: str = "home", split: str = "report", modes: Sequence[str] = ("bm25", "dense", "hybrid"),
+def evaluate_gold_set(name: str = "home", split: str = "report", modes: Sequence[str] = MODES,
                       k: int = 10, progress: Callable[[int, int], None] | None = None, index: Index | None = None,
                       encoder=None, root: str | Path = ".", answers: bool = True, answer_settings=None):
     """Evaluate the gold set called ``name`` ("home" or "real") on ``split`` (tune, report or all).
@@ -209,7 +213,7 @@ def evaluate_gold_set(name: str = "home", split: str = "report", modes: Sequence
                          answer_settings=answer_settings)
 
 
-def compare_gold_set(name: str = "home", split: str = "report", modes: Sequence[str] = ("bm25", "dense", "hybrid"),
+def compare_gold_set(name: str = "home", split: str = "report", modes: Sequence[str] = MODES,
                      hybrids: Sequence[str] = (), baseline: str | None = None, metrics: Sequence[str] | None = None,
                      index: Index | None = None, encoder=None, root: str | Path = ".", alpha: float = 0.05,
                      permutations: int = 10_000, seed: int = 42, progress: Progress | None = None):

@@ -87,7 +87,7 @@ def test_compare_and_trec_runs_on_the_graded_set_agree_with_pytrec_eval(capsys, 
     out_dir = tmp_path / "runs"
     out = run_json(capsys, ["eval", "--beir", str(graded), "--index", str(tmp_path / "index"), "--compare",
                             "--run-out", str(out_dir), "--hybrid", "rrf:60", "--json"])
-    assert out["runs"] == ["bm25", "dense", "hybrid", "hybrid-rrf60"] and out["queries"] == 3
+    assert out["runs"] == ["bm25", "dense", "hybrid", "rerank", "hybrid-rrf60"] and out["queries"] == 3
     assert out["means"]["bm25"]["ndcg@10"] == pytest.approx((T1_NDCG + 2) / 3)
     for run, test in out["tests"]["ndcg@10"].items():
         assert 0 <= test["t_test"]["p_holm"] <= 1 and 0 <= test["randomisation"]["p"] <= 1, run

@@ -20,12 +20,12 @@ def gold_argv(tiny, *extra) -> list[str]:
 
 def test_compare_json_has_every_mode_and_the_p_values(capsys, tiny):
     out = run_json(capsys, gold_argv(tiny, "--compare", "--json"))
-    assert out["runs"] == ["bm25", "dense", "hybrid"] and out["baseline"] == "bm25"
+    assert out["runs"] == ["bm25", "dense", "hybrid", "rerank"] and out["baseline"] == "bm25"
     assert out["queries"] == 4   # the answerable questions of the tiny set
     assert out["metrics"] == ["ndcg@10", "recall@100", "mrr@10", "map"]
     assert out["source"] == "gold set gold-report, report split (6 questions)"
     for metric, by_run in out["tests"].items():
-        assert set(by_run) == {"dense", "hybrid"}, metric
+        assert set(by_run) == {"dense", "hybrid", "rerank"}, metric
         for test in by_run.values():
             assert test["wins"] + test["ties"] + test["losses"] == 4
             for p in (test["t_test"]["p"], test["randomisation"]["p"]):
@@ -45,9 +45,9 @@ def test_compare_text_shows_the_marked_table_and_the_legend(capsys, tiny):
 def test_runs_written_read_back_give_the_same_comparison(capsys, tiny, tmp_path):
     out_dir = tmp_path / "runs"
     ours = run_json(capsys, gold_argv(tiny, "--compare", "--run-out", str(out_dir), "--json"))
-    assert sorted(p.name for p in out_dir.iterdir()) == ["bm25.trec", "dense.trec", "hybrid.trec", "qrels.txt"]
+    assert sorted(p.name for p in out_dir.iterdir()) == ["bm25.trec", "dense.trec", "hybrid.trec", "qrels.txt", "rerank.trec"]
     again = run_json(capsys, ["eval", "--compare", "--qrels", str(out_dir / "qrels.txt"), "--json",
-                              *(f"--run={out_dir / m}.trec" for m in ("bm25", "dense", "hybrid"))])
+                              *(f"--run={out_dir / m}.trec" for m in ("bm25", "dense", "hybrid", "rerank"))])
     assert again["runs"] == ours["runs"]
     assert again["means"] == ours["means"] and again["tests"] == ours["tests"]
 
@@ -60,7 +60,7 @@ def test_written_runs_score_alike_in_pytrec_eval(capsys, tiny, tmp_path):
     qrels = read_trec_qrels(out_dir / "qrels.txt")
     assert len(qrels) == 4
     evaluator = pytrec_eval.RelevanceEvaluator(qrels, {"ndcg_cut_10", "recall_100", "map"})
-    for mode in ("bm25", "dense", "hybrid"):
+    for mode in ("bm25", "dense", "hybrid", "rerank"):
         run = read_trec_run(out_dir / f"{mode}.trec")
         # every question (bm25 finds nothing for one: no line), 100 passages deep at most
         assert len(run) == (5 if mode == "bm25" else 6) and all(len(r) <= 100 for r in run.values())

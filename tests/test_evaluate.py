@@ -126,7 +126,7 @@ def test_eval_json_end_to_end(real_index, tmp_path, capsys, monkeypatch):
     questions = [q for q in load_gold(ROOT / "eval" / "questions.jsonl") if q.split == "report"][:20]
     result = evaluate_gold(retriever, questions)
     s = result.summary
-    assert s["questions"] == 20 and set(s["modes"]) == {"bm25", "dense", "hybrid"}
+    assert s["questions"] == 20 and set(s["modes"]) == {"bm25", "dense", "hybrid", "rerank"}
     paraphrased = sum(q.paraphrased and q.answerable for q in questions)
     assert paraphrased > 0 and s["counts"]["paraphrased"] == paraphrased
     for mode in s["modes"].values():
@@ -286,12 +286,12 @@ def test_evaluate_gold_set_runs_a_named_set_with_progress(tmp_path, fake_encoder
     assert result.summary["answers"]["hit_rate"] == pytest.approx(2 / 3)   # c2, c3 hit; p1 misses
     assert (tmp_path / "real-index" / "manifest.json").exists()      # built with the index's encoder
     home = qa.evaluate_gold_set("home", split="all", index=index)     # over the index given
-    assert home.summary["questions"] == 6 and set(home.summary["modes"]) == {"bm25", "dense", "hybrid"}
+    assert home.summary["questions"] == 6 and set(home.summary["modes"]) == {"bm25", "dense", "hybrid", "rerank"}
     with pytest.raises(qa.QAError, match="no gold set 'moon'"):
         qa.evaluate_gold_set("moon", index=index)
     with pytest.raises(qa.QAError, match="split is tune, report or all, got 'dev'"):
         qa.evaluate_gold_set("home", split="dev", index=index)
-    with pytest.raises(qa.QAError, match="modes are bm25, dense and/or hybrid"):
+    with pytest.raises(qa.QAError, match="modes are bm25, dense, hybrid, rerank"):
         qa.evaluate_gold_set("home", modes=["sparse"], index=index)
     assert index.evaluate(gold, split="tune").summary["questions"] == 1
 

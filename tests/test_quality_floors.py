@@ -108,7 +108,7 @@ def test_the_record_holds_both_sets_on_both_splits():
     for splits in sets.values():
         for split in splits.values():
             assert {"hit_rate", "citation_precision", "calibration_error"} <= set(split["answers"])
-            assert set(split["modes"]) == {"bm25", "dense", "hybrid"}
+            assert set(split["modes"]) == {"bm25", "dense", "hybrid", "rerank"}
     assert "cited_page_right" in sets["real"]["report"]["answers"]   # the real set gives pages
 
 

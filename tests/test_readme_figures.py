@@ -59,7 +59,7 @@ def close(shown: float | None, recorded: float | None) -> bool:
 
 
 @pytest.mark.parametrize("name, split", SETS_SPLITS)
-@pytest.mark.parametrize("mode", ["bm25", "dense", "hybrid"])
+@pytest.mark.parametrize("mode", ["bm25", "dense", "hybrid", "rerank"])
 def test_retrieval_table_shows_the_recorded_figures(name, split, mode):
     shown = table_rows(SECTION, keys=3)[(name, split, mode)]
     recorded = [EXPECTED[name][split]["modes"][mode].get(c) for c in MODE_COLUMNS]

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from qa.answers.rerank import Rerank, closest_sentences, passage_sentences, rerank_order, reranked
+from qa.answers.rerank import Rerank, attach_reranker, closest_sentences, passage_sentences, rerank_order, reranked
 from qa.reader.decode import SpanScore
 from qa.reader.model import Reading
 from qa.types import Chunk, Hit, SettingsError
@@ -81,3 +81,45 @@ def test_reading_reorder_by_hand():
     assert again.nulls == (0.5, 1.0, 0.7) and again.window_passage == (1, 0, 0)
     assert again.nulls_within(1) == [1.0, 0.7]
     assert reading.reorder([0, 1, 2]) == reading
+
+
+class _WordScorer:
+    """A sentence scorer that likes sentences with ``word`` (logit 5) and nothing else (logit 0)."""
+
+    def __init__(self, word: str) -> None:
+        self.word, self.asked = word, []
+
+    def score(self, question, sentences):
+        self.asked += sentences
+        return np.array([5.0 if self.word in s else 0.0 for s in sentences], dtype=np.float32)
+
+
+def test_retrieval_mode_rerank_puts_the_passage_the_scorer_likes_first(tmp_path, tiny_documents, fake_encoder,
+                                                                      monkeypatch):
+    """attach_reranker gives a back end mode "rerank": hybrid, then the sentence scorer's order
+    (weight 0: the logits alone); the scorer judges at most ``sentences`` sentences."""
+    import qa.answers.rerank as rerank_module
+    from qa.retrieval.retriever import Retriever, SearchSettings
+    from qa.retrieval.store import load_index
+    from test_retrieve import build
+
+    build(tmp_path, tiny_documents, fake_encoder)
+    retriever = attach_reranker(Retriever(load_index(tmp_path / "index"), fake_encoder), Rerank(10, 50, 0.0))
+    scorer = _WordScorer("MTCR")
+    monkeypatch.setattr(rerank_module, "load_scorer", lambda path="": scorer)
+    question = "How do allies and partners work on space policy?"
+    hybrid = retriever.search(question, SearchSettings(mode="hybrid", k=10))
+    hits = retriever.search(question, SearchSettings(mode="rerank", k=3))
+    assert "MTCR" in hits[0].chunk.text and "MTCR" not in hybrid[0].chunk.text
+    assert len(hits) == 3 and {h.chunk.chunk_id for h in hits} <= {h.chunk.chunk_id for h in hybrid}
+    assert [h.rank for h in hits] == [1, 2, 3] and "rerank" in retriever.last_timings
+    assert scorer.asked and len(scorer.asked) <= 50
+    few = attach_reranker(retriever, Rerank(10, 1, 0.0))
+    scorer.asked = []
+    few.search(question, SearchSettings(mode="rerank", k=3))
+    assert len(scorer.asked) == 1
+
+
+def test_the_reranker_needs_a_depth():
+    with pytest.raises(SettingsError, match="depth"):
+        attach_reranker(type("Backend", (), {})(), Rerank())

@@ -381,3 +381,8 @@ def test_index_settings_validation_and_description():
     for bad in (-1, 1.5, True):
         with pytest.raises(SettingsError, match="title_weight"):
             replace(SETTINGS, title_weight=bad)
+
+
+def test_rerank_mode_without_a_reranker_is_a_clear_error(retriever):
+    with pytest.raises(SettingsError, match="rerank.*sentence scorer"):
+        retriever.search("space policy", SearchSettings(mode="rerank"))

@@ -32,7 +32,7 @@ from qa.answers.features import (
 from qa.answers.model import AnswerModel, load_defaults, load_model
 from qa.answers.quotes import QuoteFinder
 from qa.answers.reading import answer_from_reading
-from qa.answers.rerank import Rerank, passage_sentences, reranked
+from qa.answers.rerank import rerank_hits
 from qa.answers.short import short_answer, wanted_type
 from qa.reader.model import load_reader
 from qa.reader.sentences import Judge, load_scorer
@@ -217,14 +217,6 @@ def _read(retriever, finder, question, qvec, hits, search, settings, cal, timing
     timings["total"] = (time.perf_counter() - started) * 1000
     return Answer(question=question, abstained=False, confidence=confidence, answer=span,
                   citations=citations, passages=tuple(hits[: search.k]), timings_ms=timings)
-
-
-def rerank_hits(retriever, hits: list[Hit], qvec, judge, rerank: Rerank) -> list[Hit]:
-    """``hits`` with the first ``rerank.depth`` reordered by the sentence scorer (``judge``)."""
-    top = hits[: rerank.depth]
-    chunks = [h.chunk for h in top]
-    texts, cosines = passage_sentences(top, retriever.sentence_vectors(chunks), retriever.passage_vectors(chunks), qvec)
-    return [top[i] for i in reranked(texts, cosines, judge, rerank)] + hits[rerank.depth:]
 
 
 def _linear_short(retriever, question, doc_id, start, end):

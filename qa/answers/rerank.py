@@ -8,17 +8,22 @@ question's are scored, and each passage gets the best logit of its scored senten
 with none: the lowest logit scored), less ``weight * log(1 + its retrieval index)``, a prior for
 what retrieval ranked higher. The reader then reads the top passages of the new order.
 
-Pure functions of arrays; the scorer is the caller's (a ``judge``: texts -> logits).
+Pure functions of arrays; the scorer is the caller's (a ``judge``: texts -> logits). The same
+reordering is retrieval's mode "rerank" (qa.tuning.DEFAULT_RERANK): ``attach_reranker`` gives a
+back end the ``Reranker`` its ``search`` calls, since retrieval is a stage below the scorer.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from qa.types import SettingsError
+from qa.reader.sentences import Judge, load_scorer
+from qa.tuning import DEFAULT_RERANK
+from qa.types import Hit, SettingsError
 
 
 @dataclass(frozen=True)
@@ -88,3 +93,45 @@ def reranked(texts: list[list[str]], cosines: list[np.ndarray], judge, r: Rerank
     for (p, _), z in zip(chosen, logits):
         best[p] = float(z) if best[p] is None else max(best[p], float(z))
     return rerank_order(best, r.weight)
+
+
+def rerank_hits(retriever, hits: list[Hit], qvec, judge, rerank: Rerank) -> list[Hit]:
+    """``hits`` with the first ``rerank.depth`` reordered by the sentence scorer (``judge``)."""
+    top = hits[: rerank.depth]
+    chunks = [h.chunk for h in top]
+    texts, cosines = passage_sentences(top, retriever.sentence_vectors(chunks), retriever.passage_vectors(chunks), qvec)
+    return [top[i] for i in reranked(texts, cosines, judge, rerank)] + hits[rerank.depth:]
+
+
+class Reranker:
+    """Retrieval's mode "rerank" for one back end: its hybrid hits (to ``rerank.depth`` at least)
+    reordered by ``rerank``; the sentence scorer (``scorer_path``, default the packaged or
+    $QA_SENTENCES one) loads on first use."""
+
+    def __init__(self, rerank: Rerank | None = None, scorer_path: str = "") -> None:
+        self.scorer_path = scorer_path
+        self.rerank = rerank or Rerank(**DEFAULT_RERANK)
+        if not self.rerank.depth:
+            raise SettingsError("rerank: the reranker of mode 'rerank' needs depth >= 1")
+
+    @property
+    def depth(self) -> int:
+        return self.rerank.depth
+
+    def search(self, backend, query: str, settings, query_vector=None) -> list[Hit]:
+        """The ``settings.k`` best hits of mode "rerank" on ``backend`` (renumbered; the back end's
+        ``last_timings`` gain "rerank")."""
+        vec = query_vector if query_vector is not None else backend.encode(query)
+        k = max(settings.k, self.depth)
+        hits = backend.search(query, replace(settings, mode="hybrid", k=k, depth=max(settings.depth, k)), vec)
+        timings = dict(backend.last_timings)
+        t = time.perf_counter()
+        hits = rerank_hits(backend, hits, vec, Judge(load_scorer(self.scorer_path), query), self.rerank)
+        backend.last_timings = {**timings, "rerank": (time.perf_counter() - t) * 1000}
+        return [replace(h, rank=i) for i, h in enumerate(hits[: settings.k], start=1)]
+
+
+def attach_reranker(retriever, rerank: Rerank | None = None):
+    """``retriever`` (either back end), able to search in mode "rerank"; returns it."""
+    retriever.reranker = Reranker(rerank)
+    return retriever

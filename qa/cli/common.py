@@ -9,6 +9,7 @@ import textwrap
 from pathlib import Path
 
 from qa.api import Index, search_settings
+from qa.retrieval.retriever import MODES
 
 
 def add_common(p: argparse.ArgumentParser, json_flag: bool = True) -> None:
@@ -42,7 +43,8 @@ def backend_from_args(args, index: str | Path | None = None):
 
 def add_search_options(p: argparse.ArgumentParser, k: int) -> None:
     """Mode, k, fusion and filters."""
-    p.add_argument("--mode", choices=("bm25", "dense", "hybrid"), default="hybrid")
+    p.add_argument("--mode", choices=MODES, default="hybrid",
+                   help="retrieval mode (rerank: hybrid re-ranked by the sentence scorer)")
     p.add_argument("--k", type=int, default=k, help="how many passages")
     p.add_argument("--fusion", choices=("rrf", "convex"), default=None, help="hybrid fusion (default: the tuned one)")
     p.add_argument("--rrf-k", type=float, default=None)

@@ -24,7 +24,8 @@ def add_parsers(sub) -> None:
     p.add_argument("--split", default=None,
                    help="gold: tune, report or all, comma-separated (default report,tune, side by side); "
                         "BEIR: the qrels split (default test)")
-    p.add_argument("--modes", default="bm25,dense,hybrid")
+    p.add_argument("--modes", default="bm25,dense,hybrid,rerank",
+                   help="retrieval modes, comma-separated (rerank: hybrid re-ranked by the sentence scorer)")
     p.add_argument("--k", type=int, default=10)
     p.add_argument("--beir", default=None, help="a BEIR-format folder (corpus.jsonl, queries.jsonl, qrels/)")
     p.add_argument("--report", default=None, help="write report.md, metrics.json and charts here")

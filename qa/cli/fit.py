@@ -17,9 +17,8 @@ def add_parsers(sub) -> None:
                    help="also print figures per set and split (tuning out-of-fold; reporting with the new model)")
     p.add_argument("--dry-run", action="store_true", help="fit and report but write nothing")
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.add_argument("--rerank", action="store_true",
-                   help="also try reordering the passages by the sentence scorer before reading (slower to fit; "
-                        "not better on the reporting splits when last measured)")
+    p.add_argument("--no-rerank", action="store_true",
+                   help="do not try reordering the passages by the sentence scorer before reading (faster to fit)")
     p.add_argument("--linear", action="store_true",
                    help="refit the earlier linear sentence scorer (answer_model.json) instead of the reader's calibration")
 
@@ -42,7 +41,7 @@ def cmd_fit_calibration(args) -> int:
             print(f"reading the {name} gold set's tuning questions (windows of {window})", file=sys.stderr)
             by_window[window] += collect_reads(name, retriever, reader, tune,
                                               Path(args.cache) if args.cache else None, window, scorer=scorer,
-                                              reranks=RERANKS if args.rerank else ())
+                                              reranks=() if args.no_rerank else RERANKS)
     cal, about = fit_calibration(by_window)
     out = Path(args.out) if args.out else CALIBRATION_PATH
     if not args.dry_run:

@@ -20,8 +20,10 @@ from qa.types import SettingsError
 
 def _modes(args) -> tuple[str, ...]:
     modes = tuple(m.strip() for m in args.modes.split(",") if m.strip())
-    if not modes or any(m not in ("bm25", "dense", "hybrid") for m in modes):
-        raise SettingsError(f"--modes takes bm25, dense and/or hybrid, got {args.modes!r}")
+    from qa.retrieval.retriever import MODES
+
+    if not modes or any(m not in MODES for m in modes):
+        raise SettingsError(f"--modes takes any of {', '.join(MODES)}, got {args.modes!r}")
     return modes
 
 

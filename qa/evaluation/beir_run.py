@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from qa.answers.rerank import attach_reranker
 from qa.evaluation.beir import BeirDoc, corpus_size, load_beir, read_corpus
 from qa.evaluation.metrics import evaluate_run
 from qa.evaluation.trec import write_trec_run
 from qa.retrieval.backend import BackendChoice
 from qa.retrieval.build import IndexSettings, IngestReport, build_index
-from qa.retrieval.retriever import Retriever, SearchSettings
+from qa.retrieval.retriever import MODES, Retriever, SearchSettings
 from qa.retrieval.store import load_index, read_manifest
 from qa.types import Document, IndexStateError
 
@@ -99,7 +100,7 @@ def beir_index(folder: Path, index_dir: Path, encoder,
         fresh = False
     if not fresh:
         build_beir_index(folder, index_dir, encoder, title_weight, progress)
-    return Retriever(load_index(index_dir), encoder)
+    return attach_reranker(Retriever(load_index(index_dir), encoder))
 
 
 def _beir_milvus(folder, index_dir, encoder, settings, fingerprint, backend, progress):
@@ -116,7 +117,7 @@ def _beir_milvus(folder, index_dir, encoder, settings, fingerprint, backend, pro
     if not fresh:
         build_milvus(list(beir_documents(read_corpus(folder))), index_dir, encoder, settings, fingerprint,
                      backend.milvus, progress=progress)
-    return MilvusRetriever(index_dir, backend.milvus, encoder)
+    return attach_reranker(MilvusRetriever(index_dir, backend.milvus, encoder))
 
 
 def run_beir(
@@ -124,7 +125,7 @@ def run_beir(
     split: str,
     index_dir: Path,
     encoder,
-    modes: tuple[str, ...] = ("bm25", "dense", "hybrid"),
+    modes: tuple[str, ...] = MODES,
     base: SearchSettings = SearchSettings(),
     run_dir: Path | None = None,
     progress: Callable[[str, int, int], None] | None = None,

@@ -42,12 +42,12 @@ RANK_WEIGHTS = (0.0, 0.5, 1.0, 2.0, 4.0)
 SCORER_WEIGHTS = (0.0, 0.5, 1.0, 2.0, 4.0)   # of the sentence scorer's logit beside the span's score
 # quotes: the spans' sentences only (every sentence read was tried on 2026-12-06 and bought nothing)
 EVERY_SENTENCE = (False,)
-# ``qa fit-answers --rerank`` also tries reordering the passages by the sentence scorer before
-# reading (qa.answers.rerank): the top RERANK_READ passages are read once, every reordered first
-# READ_POOL lies within them. Not tried by default: on 2026-12-06 it raised the tuning hit rate
-# (0.711 against 0.699) but not the reporting splits' (real 0.588 against 0.600, home 0.879 both).
+# ``qa fit-answers`` also tries reordering the passages by the sentence scorer before reading
+# (qa.answers.rerank; ``--no-rerank`` skips it): the top RERANK_READ passages are read once, every
+# reordered first READ_POOL lies within them. The depth and sentence counts are those that raised
+# retrieval's nDCG@10 on the real documents' tuning split (eval/ce_rerank_cv.py, 2026-12-06).
 RERANK_READ = 20
-RERANKS = tuple(Rerank(d, m, w) for d in (10, 20) for m in (12, 20) for w in (0.5, 1.0))
+RERANKS = tuple(Rerank(20, m, w) for m in (20, 40) for w in (0.5, 1.0, 2.0, 4.0))
 WINDOWS = (256, 192)   # word pieces a window holds when reading (192: the training window); ties: first
 L2S = (0.3, 1.0, 3.0, 10.0)
 FOLDS = 5

@@ -20,13 +20,15 @@ import numpy as np
 
 from qa.answers.answer import AnswerSettings, answer_question
 from qa.answers.quotes import QuoteFinder
+from qa.answers.rerank import attach_reranker
 from qa.evaluation.evidence import alnum_fold, loose_places
 from qa.evaluation.gold_answers import QuestionResult, answer_counts, question_row, reliability, summarise_answers
 from qa.evaluation.metrics import evaluate_run
+from qa.retrieval.retriever import MODES as RETRIEVAL_MODES
 from qa.retrieval.retriever import Retriever, SearchSettings
 from qa.types import QAError
 
-MODES = ("bm25", "dense", "hybrid")
+MODES = RETRIEVAL_MODES   # bm25, dense, hybrid, rerank (hybrid re-ranked by the sentence scorer)
 RECALL_KS = (1, 3, 5, 10, 20)
 # A home-set question's ``type`` stands for its answer type and paraphrase flag when the line has none.
 _HOME_ANSWER_TYPES = {"date": "date", "numeric": "number", "name": "name"}
@@ -164,6 +166,8 @@ def evaluate_gold(
     Raises QAError when an evidence quote is in no document.
     """
     answer_settings = answer_settings or AnswerSettings()
+    if "rerank" in modes and getattr(retriever, "reranker", None) is None:
+        attach_reranker(retriever)
     finder = QuoteFinder(retriever)
     located = locate_evidence(finder, questions)
     vectors = retriever.encode_many([q.question for q in questions])

@@ -127,6 +127,7 @@ def open_gold_retriever(g: GoldSet, encoder=None, progress=None):
     The index is (re)built first when it is missing or older than the corpus folder; a set
     without a corpus folder opens its index as it is.
     """
+    from qa.answers.rerank import attach_reranker
     from qa.retrieval.backend import open_retriever
     from qa.retrieval.build import IndexSettings, index_status, ingest
     from qa.retrieval.encoder import Encoder, model_name_from_env
@@ -139,4 +140,4 @@ def open_gold_retriever(g: GoldSet, encoder=None, progress=None):
         if index_status(g.corpus, g.index, settings, name) != "fresh":
             encoder = encoder or Encoder(name)
             ingest(g.corpus, g.index, encoder, settings, progress=progress)
-    return open_retriever(g.index, encoder=encoder)
+    return attach_reranker(open_retriever(g.index, encoder=encoder))

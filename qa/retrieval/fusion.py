@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from typing import Hashable, Mapping, Sequence
 
+from qa.types import Chunk, Hit
+
 Key = Hashable
 
 
@@ -74,3 +76,43 @@ def convex(lexical: Mapping[Key, float], dense: Mapping[Key, float], dense_weigh
 def ranked(scores: Mapping[Key, float]) -> list[tuple[Key, float]]:
     """Items by score descending; ties keep the mapping's insertion order (stable sort)."""
     return sorted(scores.items(), key=lambda item: -item[1])
+
+
+def fuse_hits(lexical: list[tuple[Chunk, float]], semantic: list[tuple[Chunk, float]],
+              settings, filled: tuple[dict, dict] | None = None) -> list[Hit]:
+    """The ``settings.k`` best chunks (``settings``: a retriever's SearchSettings) of the two ranked lists (best first), fused as ``settings``
+    says, each Hit carrying its rank and score in both lists. Client-side, so both back ends fuse
+    the same way.
+
+    ``filled``: (BM25 scores, dense scores) by chunk id of candidates the other list holds and
+    this one does not (``fill_scores``); they join their side's scores before normalisation, so a
+    passage found by one retriever only is fused on both of its scores, not on a guessed bottom.
+    Its rank in the list it is missing from stays None."""
+    by_id = {c.chunk_id: c for c, _ in [*lexical, *semantic]}
+    bm25_rank = {c.chunk_id: (r, s) for r, (c, s) in enumerate(lexical, start=1)}
+    dense_rank = {c.chunk_id: (r, s) for r, (c, s) in enumerate(semantic, start=1)}
+    lex = {c.chunk_id: s for c, s in lexical}
+    sem = {c.chunk_id: s for c, s in semantic}
+    if filled is not None and settings.mode == "hybrid" and settings.fusion == "convex":
+        lex = {**lex, **{k: v for k, v in filled[0].items() if k not in lex}}
+        sem = {**sem, **{k: v for k, v in filled[1].items() if k not in sem}}
+    if settings.mode == "bm25":
+        scores = lex
+    elif settings.mode == "dense":
+        scores = sem
+    elif settings.fusion == "rrf":
+        scores = rrf([list(lex), list(sem)], settings.rrf_k)
+    else:
+        normalise = NORMALISATIONS[settings.normalisation]
+        lex_n, sem_n = normalise(lex), normalise(sem)
+        # a passage one list lacks sits at the bottom of that list's scale (0 for min-max, as before)
+        bottom = ((0.0, 0.0) if settings.normalisation == "minmax"
+                  else (min(lex_n.values(), default=0.0), min(sem_n.values(), default=0.0)))
+        scores = convex(lex_n, sem_n, settings.dense_weight, bottom)
+    hits = []
+    for rank, (key, score) in enumerate(ranked(scores)[: settings.k], start=1):
+        b = bm25_rank.get(key, (None, None))
+        d = dense_rank.get(key, (None, None))
+        hits.append(Hit(rank=rank, chunk=by_id[key], score=float(score),
+                        bm25_rank=b[0], bm25_score=b[1], dense_rank=d[0], dense_score=d[1]))
+    return hits

@@ -32,7 +32,8 @@ from qa.retrieval.milvus_schema import (
     terms_text,
     unpack_vectors,
 )
-from qa.retrieval.retriever import SearchSettings, clean_query, fuse_hits
+from qa.retrieval.fusion import fuse_hits
+from qa.retrieval.retriever import SearchSettings, clean_query, reranked_search
 from qa.retrieval.terms import term_weights
 from qa.retrieval.tokenize import tokenize
 from qa.types import Chunk, Document, Hit, IndexStateError, QAError
@@ -99,6 +100,7 @@ class MilvusRetriever:
             check_query_model(record.manifest, encoder)
         self.encoder = encoder
         self.last_timings: dict = {}
+        self.reranker = None   # mode "rerank" (qa.retrieval.retriever.reranked_search)
         self.client = client or connect(target)
         self._dim = int(record.manifest["model"]["dim"])
         self._vectors: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
@@ -141,6 +143,8 @@ class MilvusRetriever:
     def search(self, query: str, settings: SearchSettings = SearchSettings(),
                query_vector: np.ndarray | None = None) -> list[Hit]:
         """The ``settings.k`` best chunks for ``query``; raises QueryError for a bad query."""
+        if settings.mode == "rerank":
+            return reranked_search(self, query, settings, query_vector)
         query = clean_query(query)
         timings: dict[str, float] = {}
         where = filter_expression(settings.doc_ids, settings.kinds)

@@ -15,14 +15,14 @@ import numpy as np
 
 from qa.retrieval.dense import dense_top, load_dense, sentence_mixed
 from qa.retrieval.encoder import check_query_model
-from qa.retrieval.fusion import NORMALISATIONS, convex, ranked, rrf
+from qa.retrieval.fusion import NORMALISATIONS, fuse_hits
 from qa.retrieval.store import IndexData
 from qa.retrieval.terms import term_weights
 from qa.retrieval.tokenize import tokenize
 from qa.tuning import DEFAULT_FUSION, DEFAULT_SCORING
 from qa.types import Chunk, Document, Hit, QueryError, SettingsError
 
-MODES = ("bm25", "dense", "hybrid")
+MODES = ("bm25", "dense", "hybrid", "rerank")  # rerank: hybrid, then the back end's ``reranker``
 FUSIONS = ("rrf", "convex")
 MAX_QUERY_CHARS = 2000
 
@@ -62,6 +62,17 @@ class SearchSettings:
             raise SettingsError(f"sentence_weight must be between 0 and 1, got {self.sentence_weight}")
 
 
+def reranked_search(backend, query: str, settings: SearchSettings, query_vector=None) -> list[Hit]:
+    """Mode "rerank" on any back end: its ``reranker`` searches (the hybrid hits, reordered; see
+    qa.answers.rerank, which attaches one: the sentence scorer is a later stage than retrieval).
+    Raises SettingsError when the back end has none."""
+    reranker = getattr(backend, "reranker", None)
+    if reranker is None:
+        raise SettingsError("mode 'rerank' needs the sentence scorer: open the index through qa.api "
+                            "(or attach one with qa.answers.rerank.attach_reranker)")
+    return reranker.search(backend, clean_query(query), settings, query_vector)
+
+
 def clean_query(query: str) -> str:
     """The query stripped and checked; raises QueryError for an empty or over-long query."""
     if not isinstance(query, str):
@@ -84,6 +95,7 @@ class Retriever:
     data: IndexData
     encoder: object = None
     last_timings: dict = field(default_factory=dict)
+    reranker: object = None   # mode "rerank" (reranked_search)
 
     def __post_init__(self) -> None:
         self._dense = load_dense(self.data.dense_path) if self.data.dense_path else None
@@ -131,6 +143,8 @@ class Retriever:
 
     def search(self, query: str, settings: SearchSettings = SearchSettings(), query_vector: np.ndarray | None = None) -> list[Hit]:
         """The ``settings.k`` best chunks for ``query``; raises QueryError for a bad query."""
+        if settings.mode == "rerank":
+            return reranked_search(self, query, settings, query_vector)
         query = clean_query(query)
         timings: dict[str, float] = {}
         allowed = self.allowed_mask(settings)
@@ -258,43 +272,3 @@ class Retriever:
     def _fuse(self, lexical, semantic, settings: SearchSettings, filled=None) -> list[Hit]:
         chunks = self.data.chunks
         return fuse_hits([(chunks[r], s) for r, s in lexical], [(chunks[r], s) for r, s in semantic], settings, filled)
-
-
-def fuse_hits(lexical: list[tuple[Chunk, float]], semantic: list[tuple[Chunk, float]],
-              settings: SearchSettings, filled: tuple[dict, dict] | None = None) -> list[Hit]:
-    """The ``settings.k`` best chunks of the two ranked lists (best first), fused as ``settings``
-    says, each Hit carrying its rank and score in both lists. Client-side, so both back ends fuse
-    the same way.
-
-    ``filled``: (BM25 scores, dense scores) by chunk id of candidates the other list holds and
-    this one does not (``fill_scores``); they join their side's scores before normalisation, so a
-    passage found by one retriever only is fused on both of its scores, not on a guessed bottom.
-    Its rank in the list it is missing from stays None."""
-    by_id = {c.chunk_id: c for c, _ in [*lexical, *semantic]}
-    bm25_rank = {c.chunk_id: (r, s) for r, (c, s) in enumerate(lexical, start=1)}
-    dense_rank = {c.chunk_id: (r, s) for r, (c, s) in enumerate(semantic, start=1)}
-    lex = {c.chunk_id: s for c, s in lexical}
-    sem = {c.chunk_id: s for c, s in semantic}
-    if filled is not None and settings.mode == "hybrid" and settings.fusion == "convex":
-        lex = {**lex, **{k: v for k, v in filled[0].items() if k not in lex}}
-        sem = {**sem, **{k: v for k, v in filled[1].items() if k not in sem}}
-    if settings.mode == "bm25":
-        scores = lex
-    elif settings.mode == "dense":
-        scores = sem
-    elif settings.fusion == "rrf":
-        scores = rrf([list(lex), list(sem)], settings.rrf_k)
-    else:
-        normalise = NORMALISATIONS[settings.normalisation]
-        lex_n, sem_n = normalise(lex), normalise(sem)
-        # a passage one list lacks sits at the bottom of that list's scale (0 for min-max, as before)
-        bottom = ((0.0, 0.0) if settings.normalisation == "minmax"
-                  else (min(lex_n.values(), default=0.0), min(sem_n.values(), default=0.0)))
-        scores = convex(lex_n, sem_n, settings.dense_weight, bottom)
-    hits = []
-    for rank, (key, score) in enumerate(ranked(scores)[: settings.k], start=1):
-        b = bm25_rank.get(key, (None, None))
-        d = dense_rank.get(key, (None, None))
-        hits.append(Hit(rank=rank, chunk=by_id[key], score=float(score),
-                        bm25_rank=b[0], bm25_score=b[1], dense_rank=d[0], dense_score=d[1]))
-    return hits

@@ -21,7 +21,7 @@ EXAMPLE = "What value did one NGO estimate for the global space economy in 2021?
 def search_controls_ui(index) -> dict:
     """Sidebar controls for retrieval; returns SearchSettings keyword arguments."""
     with st.sidebar.expander("Retrieval settings", expanded=False):
-        mode = st.selectbox("Mode", ("hybrid", "bm25", "dense"), key="mode")
+        mode = st.selectbox("Mode", ("hybrid", "rerank", "bm25", "dense"), key="mode")
         k = st.slider("Passages", 1, 20, 5, key="k")
         docs = sorted(index.documents)
         chosen = st.multiselect("Only these documents", docs, key="docs")

@@ -14,7 +14,7 @@ from qa.web.compare import compare_ui
 from qa.web.loading import wait_ready
 from qa.web.view import md_escape
 
-MODES = ("bm25", "dense", "hybrid")
+MODES = ("bm25", "dense", "hybrid", "rerank")  # as qa.retrieval.retriever.MODES, without loading it early
 
 
 def evaluate_controls_ui(custom: str | None = None) -> tuple[list[str], str, list[str], bool]:
