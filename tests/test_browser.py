@@ -226,7 +226,7 @@ def test_hostile_document_is_inert_and_apostrophes_show_once(page, server):
 def test_evaluate_runs_one_split_with_progress(page, server):
     page.goto(server + "/?page=Evaluate")
     page.get_by_role("button", name="Run evaluation").click()
-    page.get_by_text("3/3 questions (bm25, dense, hybrid + answers)").wait_for(timeout=120_000)
+    page.get_by_text("3/3 questions (bm25, dense, hybrid, rerank + answers)").wait_for(timeout=120_000)
     page.get_by_text("3 questions (report split, 2 answerable)").wait_for()
 
 

@@ -127,7 +127,7 @@ def test_eval_beir_bad_split_is_a_clean_error(capsys, tmp_path, fake_model):
 
 @pytest.mark.parametrize("argv, message", [
     (["eval", "--k", "0"], "--k must be at least 1"),
-    (["eval", "--modes", "bm25,sparse"], "--modes takes bm25, dense and/or hybrid"),
+    (["eval", "--modes", "bm25,sparse"], "--modes takes any of bm25, dense, hybrid, rerank"),
     (["eval", "--split", "dev"], "--split for a gold set is tune, report or all"),
     (["search", "space", "--k", "0"], "k must be between 1 and 1000"),
     (["search", "space", "--mode", "hybrid", "--dense-weight", "1.5"], "dense_weight must be between 0 and 1"),
