@@ -22,7 +22,7 @@ from typing import Callable, Iterable, Sequence
 
 from qa.answers.answer import AnswerSettings, answer_question
 from qa.answers.quotes import QuoteFinder
-from qa.answers.rerank import attach_reranker
+from qa.answers.rerank import ensure_reranker
 from qa.retrieval.backend import BackendChoice, choose_backend, open_retriever
 from qa.retrieval.retriever import MODES, Retriever, SearchSettings
 from qa.types import Answer, Document, Hit, Match, QAError
@@ -36,9 +36,7 @@ class Index:
     def __init__(self, retriever: Retriever, path: Path | None = None) -> None:
         """``retriever`` is either back end (a Retriever or a MilvusRetriever); it can search in mode
         "rerank" (a reranker is attached unless it has one)."""
-        if getattr(retriever, "reranker", None) is None:
-            attach_reranker(retriever)
-        self.retriever = retriever
+        self.retriever = ensure_reranker(retriever)
         self.path = path
         self._finder: QuoteFinder | None = None
 

@@ -123,3 +123,15 @@ def test_retrieval_mode_rerank_puts_the_passage_the_scorer_likes_first(tmp_path,
 def test_the_reranker_needs_a_depth():
     with pytest.raises(SettingsError, match="depth"):
         attach_reranker(type("Backend", (), {})(), Rerank())
+
+
+def test_ensure_reranker_keeps_one_already_attached_and_the_page_offers_every_mode():
+    from qa.answers.rerank import ensure_reranker
+    from qa.retrieval.retriever import MODES
+    from qa.web.evaluate import MODES as PAGE_MODES
+
+    backend = attach_reranker(type("Backend", (), {})(), Rerank(5, 3, 1.0))
+    assert ensure_reranker(backend).reranker.rerank == Rerank(5, 3, 1.0)
+    bare = ensure_reranker(type("Backend", (), {"reranker": None})())
+    assert bare.reranker.depth == 20                      # qa.tuning.DEFAULT_RERANK
+    assert PAGE_MODES == MODES

@@ -132,6 +132,12 @@ class Reranker:
 
 
 def attach_reranker(retriever, rerank: Rerank | None = None):
-    """``retriever`` (either back end), able to search in mode "rerank"; returns it."""
+    """``retriever`` (either back end), able to search in mode "rerank" (``rerank``, default
+    qa.tuning's); returns it."""
     retriever.reranker = Reranker(rerank)
     return retriever
+
+
+def ensure_reranker(retriever):
+    """``retriever`` with the default reranker attached unless it has one already; returns it."""
+    return retriever if getattr(retriever, "reranker", None) is not None else attach_reranker(retriever)

@@ -20,7 +20,7 @@ import numpy as np
 
 from qa.answers.answer import AnswerSettings, answer_question
 from qa.answers.quotes import QuoteFinder
-from qa.answers.rerank import attach_reranker
+from qa.answers.rerank import ensure_reranker
 from qa.evaluation.evidence import alnum_fold, loose_places
 from qa.evaluation.gold_answers import QuestionResult, answer_counts, question_row, reliability, summarise_answers
 from qa.evaluation.metrics import evaluate_run
@@ -166,8 +166,8 @@ def evaluate_gold(
     Raises QAError when an evidence quote is in no document.
     """
     answer_settings = answer_settings or AnswerSettings()
-    if "rerank" in modes and getattr(retriever, "reranker", None) is None:
-        attach_reranker(retriever)
+    if "rerank" in modes:
+        ensure_reranker(retriever)
     finder = QuoteFinder(retriever)
     located = locate_evidence(finder, questions)
     vectors = retriever.encode_many([q.question for q in questions])

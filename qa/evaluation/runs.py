@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 from qa.answers.quotes import QuoteFinder
-from qa.answers.rerank import attach_reranker
+from qa.answers.rerank import ensure_reranker
 from qa.evaluation.gold import GoldQuestion, locate_evidence
 from qa.retrieval.retriever import Retriever, SearchSettings
 from qa.types import SettingsError
@@ -74,8 +74,8 @@ def retrieval_runs(retriever: Retriever, queries: Mapping[str, str], settings: M
                    key: str = "chunk", progress: Callable[[str, int, int], None] | None = None) -> dict[str, dict]:
     """``{name: run}`` for each named setting; the queries are encoded once.
     ``progress(stage, 1, total)`` after each run."""
-    if any(s.mode == "rerank" for s in settings.values()) and getattr(retriever, "reranker", None) is None:
-        attach_reranker(retriever)
+    if any(s.mode == "rerank" for s in settings.values()):
+        ensure_reranker(retriever)
     vectors = retriever.encode_many([queries[q] for q in sorted(queries)])
     runs = {}
     for name, setting in settings.items():
