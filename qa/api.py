@@ -23,9 +23,10 @@ from typing import Callable, Iterable, Sequence
 from qa.answers.answer import AnswerSettings, answer_question
 from qa.answers.quotes import QuoteFinder
 from qa.answers.rerank import ensure_reranker
+from qa.parallel import map_in_threads
 from qa.retrieval.backend import BackendChoice, choose_backend, open_retriever
 from qa.retrieval.retriever import MODES, Retriever, SearchSettings
-from qa.types import Answer, Document, Hit, Match, QAError
+from qa.types import Answer, Document, Hit, Match, QAError, SettingsError
 
 Progress = Callable[[str, int, int], None]
 
@@ -132,18 +133,25 @@ class Index:
 
     def ask_many(self, questions: list[str], search: SearchSettings | None = None,
                  answering: AnswerSettings | None = None,
-                 progress: Callable[[int, int], None] | None = None) -> list[Answer]:
-        """Answers to ``questions`` in order, their queries encoded in one batch."""
+                 progress: Callable[[int, int], None] | None = None, workers: int = 1) -> list[Answer]:
+        """Answers to ``questions`` in order, their queries encoded in one batch.
+
+        ``workers`` > 1 answers that many questions side by side in threads (the models run with
+        the GIL released), after the first alone (it loads them); the answers are those of one by
+        one. It pays where each ONNX Runtime session has one thread (``QA_ONNX_THREADS=1``, which
+        ``qa ask --questions`` sets): two questions on two cores, not one question on two. The
+        Milvus back end answers one by one.
+        """
         search = search or search_settings(k=5)
         answering = answering or AnswerSettings()
+        if workers < 1:
+            raise SettingsError(f"workers must be at least 1, got {workers}")
         cleaned = _cleaned(questions, "question")
         vectors = self.retriever.encode_many(cleaned) if cleaned else []
-        out = []
-        for n, (q, vec) in enumerate(zip(cleaned, vectors), start=1):
-            out.append(answer_question(self.retriever, self.finder, q, search, answering, query_vector=vec))
-            if progress:
-                progress(n, len(cleaned))
-        return out
+        return map_in_threads(lambda qv: answer_question(self.retriever, self.finder, qv[0], search, answering,
+                                                         query_vector=qv[1]),
+                              list(zip(cleaned, vectors)), workers if isinstance(self.retriever, Retriever) else 1,
+                              progress)
 
     def search_many(self, queries: list[str], settings: SearchSettings | None = None) -> list[list[Hit]]:
         """The hits of each query in order, the queries encoded in one batch (dense and hybrid)."""

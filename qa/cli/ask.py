@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import textwrap
 
@@ -30,6 +31,9 @@ def add_parsers(sub) -> None:
     p.add_argument("question", nargs="?", default=None)
     p.add_argument("--questions", default=None, metavar="FILE",
                    help="one question per line or JSONL ('question' field; - for stdin): prints JSONL")
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="with --questions: questions answered side by side (default: the CPU cores, at most 4; "
+                        "each model then runs one thread unless QA_ONNX_THREADS says otherwise)")
     add_search_options(p, 5)
 
     p = sub.add_parser("cite", help="find every place a quote appears, exactly or nearly")
@@ -46,6 +50,18 @@ def _one_or_file(args, single: str, many: str) -> str | None:
         raise SettingsError(f"give a {single} or --{many} FILE (one per line, or - for standard input), not "
                             + ("both" if path is not None else "neither"))
     return path
+
+
+def batch_workers(asked: int | None) -> int:
+    """The threads ``qa ask --questions`` answers with (``asked``, else the cores up to 4); with
+    more than one, ONNX Runtime's sessions get one thread each unless QA_ONNX_THREADS is set,
+    so the threads do not contend for the cores (set before any model loads)."""
+    if asked is not None and asked < 1:
+        raise SettingsError(f"--workers must be at least 1, got {asked}")
+    workers = asked or max(1, min(os.cpu_count() or 1, 4))
+    if workers > 1:
+        os.environ.setdefault("QA_ONNX_THREADS", "1")
+    return workers
 
 
 def cmd_search(args) -> int:
@@ -77,6 +93,7 @@ def cmd_ask(args) -> int:
     from qa.answers.answer import ABSTAIN_TEXT, AnswerSettings, answer_to_json
 
     path = _one_or_file(args, "question", "questions")
+    workers = batch_workers(args.workers) if path is not None else 1
     index = open_index(args)
     settings = settings_from_args(args, k=max(args.k, AnswerSettings().passages))
     docs = index.documents
@@ -87,7 +104,7 @@ def cmd_ask(args) -> int:
         lines, total = open_lines(path)
 
         def block(questions):
-            rows = [answer_to_json(a, lambda h: hit_json(h, docs)) for a in index.ask_many(questions, settings)]
+            rows = [answer_to_json(a, lambda h: hit_json(h, docs)) for a in index.ask_many(questions, settings, workers=workers)]
             return [{k: v for k, v in row.items() if k not in ("passages", "timings_ms")} for row in rows]
 
         bad = run_batch(read_items(lines, ("question",)), block, clean_query, sys.stdout, total, "questions")

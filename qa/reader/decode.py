@@ -8,6 +8,7 @@ window's no-answer score is ``start[0] + end[0]`` (the [CLS] token). Pure functi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -46,9 +47,8 @@ def best_spans(start_logits: np.ndarray, end_logits: np.ndarray, offsets: np.nda
         e = np.where(ok, end_logits[w], -np.inf)
         pair = s[:, None] + e[None, :]
         n = len(s)
-        i, j = np.indices((n, n))
-        pair = np.where((j >= i) & (j < i + max_answer_tokens), pair, -np.inf)
-        flat = np.argsort(pair, axis=None)[::-1][:per_window]
+        pair = np.where(_allowed(n, max_answer_tokens), pair, -np.inf)
+        flat = _top(pair.ravel(), per_window)
         null = float(start_logits[w, 0] + end_logits[w, 0])
         for k in flat:
             a, b = divmod(int(k), n)
@@ -58,3 +58,21 @@ def best_spans(start_logits: np.ndarray, end_logits: np.ndarray, offsets: np.nda
                                  float(pair[a, b]), null, w))
     out.sort(key=lambda sp: -sp.score)
     return out
+
+
+@lru_cache(maxsize=16)
+def _allowed(n: int, max_answer_tokens: int) -> np.ndarray:
+    """(n, n) True where token j may end a span that starts at token i (i <= j < i + max)."""
+    i, j = np.indices((n, n))
+    allowed = (j >= i) & (j < i + max_answer_tokens)
+    allowed.flags.writeable = False
+    return allowed
+
+
+def _top(values: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` largest of ``values``, largest first (ties: the later index first, as
+    a reversed ascending sort gives). A partial sort: a window's n x n pairs are 65,536 at 256."""
+    if k >= len(values):
+        return np.argsort(values, kind="stable")[::-1]
+    part = np.argpartition(values, len(values) - k)[len(values) - k:]
+    return part[np.lexsort((part, values[part]))][::-1]

@@ -10,11 +10,13 @@ windows here, so both read the same way.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
 
 MAX_QUESTION_TOKENS = 48
+_TOKENIZER_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -60,18 +62,19 @@ def make_windows(tokenizer, question: str, passages: list[str], max_tokens: int 
     if not 0 <= stride < max_tokens // 2:
         raise ValueError(f"stride must be between 0 and {max_tokens // 2 - 1}, got {stride}")
     tok = getattr(tokenizer, "backend_tokenizer", tokenizer)
-    tok.no_truncation()
-    tok.no_padding()
-    q_ids = tok.encode(question, add_special_tokens=False).ids[:MAX_QUESTION_TOKENS]
     keep = [i for i, p in enumerate(passages) if p.strip()]
-    if not keep or not q_ids:
-        return _empty(max_tokens)
-    question = tok.decode(q_ids)
-    tok.enable_truncation(max_length=max_tokens, stride=stride, strategy="only_second")
-    try:
-        encodings = tok.encode_batch([(question, passages[i]) for i in keep])
-    finally:
+    with _TOKENIZER_LOCK:  # truncation is the tokenizer's state, shared by threads that answer side by side
         tok.no_truncation()
+        tok.no_padding()
+        q_ids = tok.encode(question, add_special_tokens=False).ids[:MAX_QUESTION_TOKENS]
+        if not keep or not q_ids:
+            return _empty(max_tokens)
+        question = tok.decode(q_ids)
+        tok.enable_truncation(max_length=max_tokens, stride=stride, strategy="only_second")
+        try:
+            encodings = tok.encode_batch([(question, passages[i]) for i in keep])
+        finally:
+            tok.no_truncation()
     rows = [(k, e) for k, enc in zip(keep, encodings) for e in [enc, *enc.overflowing]]
     n = len(rows)
     ids = np.zeros((n, max_tokens), dtype=np.int64)

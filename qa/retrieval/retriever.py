@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -94,8 +95,18 @@ class Retriever:
 
     data: IndexData
     encoder: object = None
-    last_timings: dict = field(default_factory=dict)
     reranker: object = None   # mode "rerank" (reranked_search)
+    _local: threading.local = field(default_factory=threading.local, init=False, repr=False, compare=False)
+
+    @property
+    def last_timings(self) -> dict:
+        """The stage timings (ms) of this thread's last search: questions answered side by side
+        (``Index.ask_many(workers=...)``) each read their own."""
+        return getattr(self._local, "timings", {})
+
+    @last_timings.setter
+    def last_timings(self, timings: dict) -> None:
+        self._local.timings = timings
 
     def __post_init__(self) -> None:
         self._dense = load_dense(self.data.dense_path) if self.data.dense_path else None
