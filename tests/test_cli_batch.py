@@ -30,6 +30,9 @@ class CountingEncoder(FakeEncoder):
 @pytest.fixture
 def index_dir(tmp_path, monkeypatch, tiny_documents):
     CountingEncoder.created = 0
+    # `qa ask --questions` sets QA_ONNX_THREADS for its own process; here it is restored after
+    monkeypatch.setenv("QA_ONNX_THREADS", "x")
+    monkeypatch.delenv("QA_ONNX_THREADS")
     build_index(tiny_documents, tmp_path / "index", FakeEncoder(), IndexSettings(model="fake/hashed-bow"), "tiny")
     monkeypatch.setattr("qa.retrieval.encoder.Encoder", CountingEncoder)
     return tmp_path / "index"
@@ -161,3 +164,17 @@ def test_the_api_names_the_position_of_a_bad_question_or_query(index_dir):
         index.ask(["What does the MTCR limit?", "   "])
     with pytest.raises(QueryError, match=r"^query 3: "):
         index.search_many(["MTCR", "space", ""])
+
+
+def test_ask_questions_workers_answer_as_one_and_bad_workers_are_named(capsys, index_dir, tmp_path, monkeypatch):
+    import os
+
+    path = tmp_path / "questions.txt"
+    path.write_text("\n".join(QUESTIONS) + "\n", encoding="utf-8")
+    one, _ = run_lines(capsys, ["ask", "--questions", str(path), "--index", str(index_dir), "--workers", "1"])
+    assert "QA_ONNX_THREADS" not in os.environ
+    three, _ = run_lines(capsys, ["ask", "--questions", str(path), "--index", str(index_dir), "--workers", "3"])
+    assert three == one and os.environ["QA_ONNX_THREADS"] == "1"
+    capsys.readouterr()
+    assert main(["ask", "--questions", str(path), "--index", str(index_dir), "--workers", "0"]) != 0
+    assert "--workers must be at least 1" in capsys.readouterr().err
