@@ -178,3 +178,29 @@ def test_dense_recall_counts_tied_copies():
     base /= np.linalg.norm(base, axis=1, keepdims=True)
     vectors = np.concatenate([base, base])  # every vector twice
     assert recall_vs_exact(build_dense(vectors), vectors, base[:5], dense_top) == 1.0
+
+
+@pytest.mark.slow
+def test_batch_bench_times_each_worker_count_and_checks_their_answers_agree(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from qa.evaluation.bench_startup import bench_batch
+
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("In March 2022, Singapore signed the Artemis Accords. Oman sent eight "
+                                  "professionals to an exchange on space policy.\n", encoding="utf-8")
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    subprocess.run([sys.executable, "-m", "qa.cli.main", "ingest", "--corpus", str(corpus), "--index", str(index)],
+                   env=env, check=True, capture_output=True)
+    questions = tmp_path / "q.txt"
+    questions.write_text("When did Singapore sign the Artemis Accords?\n\nHow many professionals came from Oman?\n"
+                         "Who signed the Accords?\n", encoding="utf-8")
+    out = bench_batch(index, questions, env, runs=1)
+    assert out["questions"] == 3 and out["same_answers"] is True
+    assert set(out["workers"]) == {"1", "2"}
+    for w in out["workers"].values():
+        assert len(w["seconds"]) == 1 and w["questions_per_s"] > 0 and w["peak_rss_mb"] > 0
+    assert out["questions_per_s"] == out["workers"]["2"]["questions_per_s"] and out["speedup"] > 0

@@ -144,6 +144,14 @@ def test_readme_headline_page_time_is_the_benchmarks():
     assert f"p50 {bench['answer_ms']['p50']:.0f} ms" in (ROOT / "docs" / "performance.md").read_text(encoding="utf-8")
 
 
+def test_readme_headline_batch_figure_is_the_benchmarks():
+    shown, linked = headline("many questions: `qa ask --questions`")
+    batch = json.loads((ROOT / "eval" / "bench-2026-12-06c.json").read_text(encoding="utf-8"))["startup"]["batch"]
+    assert batch["same_answers"] and batch["questions"] == 129
+    assert shown == f"{batch['workers']['2']['questions_per_s']:.2f} questions/s" and linked == "docs/performance.md#qa-bench"
+    assert f"one worker in the same run: {batch['workers']['1']['questions_per_s']:.2f}" in HEADLINES
+
+
 def test_readme_headline_ingest_figures_are_the_benchmarks():
     shown, linked = headline("ingest of 100,000 documents, all but the model")
     hashed = json.loads((ROOT / "eval" / "bench-ingest-100k-hashed.json").read_text(encoding="utf-8"))
@@ -159,7 +167,7 @@ def test_readme_headline_ingest_figures_are_the_benchmarks():
 
 def test_every_readme_figure_links_to_where_it_is_measured():
     rows = [line for line in HEADLINES.splitlines() if line.startswith("| ") and not line.startswith("| measure")]
-    assert len(rows) == 8
+    assert len(rows) == 9
     assert all(re.search(r"\]\(docs/[a-z-]+\.md#[a-z-]+\)", row) for row in rows)
 
 

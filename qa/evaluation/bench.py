@@ -256,7 +256,7 @@ def run_bench(sizes: list[int], n_queries: int = 50, corpus_dir: Path = Path("co
 
             asked = real_queries(real["scifact"], questions_file, n_queries)
             out["real"] = bench_real(encoder, reference, max(sizes), asked, workdir=work, **real)
-        out["startup"] = bench_startup(corpus_dir, work, queries[0])
+        out["startup"] = bench_startup(corpus_dir, work, queries[0], questions_file=questions_file)
     out["memory"] = {"bench_process_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
                      "ask_process_peak_rss_mb": out["startup"]["ask_process_peak_rss_mb"],
                      "index_bytes_per_chunk": {q["passages"]: q["index_bytes_per_chunk"] for q in out["query"]}}
