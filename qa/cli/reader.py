@@ -21,7 +21,7 @@ def add_parsers(sub) -> None:
     for name in ("questions", "dev_articles", "dev_questions", "max_tokens", "stride", "batch", "seed",
                  "eval_every", "threads", "steps"):
         p.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(d, name))
-    for name in ("neg_same", "neg_other", "lr", "warmup", "checkpoint_minutes"):
+    for name in ("neg_same", "neg_other", "neg_cut", "lr", "warmup", "checkpoint_minutes"):
         p.add_argument("--" + name.replace("_", "-"), type=float, default=getattr(d, name))
     p.add_argument("--init", default="", help="an exported reader (ONNX) to continue from, e.g. qa/reader/reader.onnx")
     p.add_argument("--skip", type=int, default=0, help="questions of the seeded shuffle to leave out first (those --init saw)")
@@ -70,7 +70,7 @@ def cmd_train_reader(args) -> int:
         s = TrainSettings(base_model=args.base_model, squad=args.squad or str(DEFAULT_SQUAD),
                           questions=args.questions, dev_articles=args.dev_articles, dev_questions=args.dev_questions,
                           max_tokens=args.max_tokens, stride=args.stride, neg_same=args.neg_same,
-                          neg_other=args.neg_other, batch=args.batch, lr=args.lr, warmup=args.warmup,
+                          neg_other=args.neg_other, neg_cut=args.neg_cut, batch=args.batch, lr=args.lr, warmup=args.warmup,
                           seed=args.seed, eval_every=args.eval_every, checkpoint_minutes=args.checkpoint_minutes,
                           threads=args.threads, steps=args.steps, init=args.init, skip=args.skip)
     except ValueError as exc:

@@ -4,7 +4,10 @@ For each training question: one window of its paragraph that holds the answer (a
 the paragraph needs several), and, as negatives labelled at [CLS], with probability ``neg_same`` a
 window of the same paragraph without the answer (when there is one) and with probability
 ``neg_other`` the paragraph of the same article that shares most words with the question but lacks
-the answer (what a retriever would bring). Every draw depends only on the settings' seed.
+the answer (what a retriever would bring), and with probability ``neg_cut`` the question's own
+paragraph with the answer's sentence cut out (the near miss of a document on the question's topic
+that lacks the fact asked for: what most unanswerable questions meet). Every draw depends only on
+the settings' seed; with ``neg_cut`` 0 the windows are those of the runs before it existed.
 """
 
 from __future__ import annotations
@@ -54,11 +57,30 @@ def closest_other_paragraph(ex: Example, articles, para_words, rng: random.Rando
     return rng.choice([p for n, p in near if n == best])
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
+
+
+def cut_answer_sentence(context: str, start: int, end: int, answer: str) -> str | None:
+    """``context`` without the sentence(s) that hold ``[start, end)``; None when the answer's text
+    is still there after the cut (said twice), or when less than two sentences would be left."""
+    bounds, a = [], 0
+    for m in _SENTENCE_END.finditer(context):
+        bounds.append((a, m.start()))
+        a = m.end()
+    bounds.append((a, len(context)))
+    kept = [context[a:b] for a, b in bounds if b <= start or a >= end]
+    if len(kept) < 2:
+        return None
+    rest = " ".join(kept)
+    return None if answer.lower() in rest.lower() else rest
+
+
 def training_windows(articles: list[list[list[Example]]], train_ids: list[int], tokenizer,
                      s) -> dict[str, np.ndarray]:
     """The training windows as arrays: input_ids, attention_mask, token_type_ids, start, end.
 
-    ``s`` is the run's TrainSettings (questions, skip, max_tokens, stride, neg_same, neg_other, seed):
+    ``s`` is the run's TrainSettings (questions, skip, max_tokens, stride, neg_same, neg_other,
+    neg_cut, seed):
     the questions are ``questions`` of the seeded shuffle after its first ``skip``."""
     rng = random.Random(s.seed)
     pool = question_pool(articles, train_ids, s, rng)
@@ -96,6 +118,12 @@ def training_windows(articles: list[list[list[Example]]], train_ids: list[int], 
                                      s.max_tokens, s.stride)
                 if len(other):
                     add(other, rng.randrange(len(other)), 0, 0)
+        if s.neg_cut and rng.random() < s.neg_cut:
+            rest = cut_answer_sentence(ex.context, a0, a1, ex.answer)
+            if rest is not None:
+                cut = make_windows(tokenizer, ex.question, [rest], s.max_tokens, s.stride)
+                if len(cut):
+                    add(cut, rng.randrange(len(cut)), 0, 0)
     width = s.max_tokens
     out = {}
     for k in ("input_ids", "attention_mask", "token_type_ids"):

@@ -138,7 +138,7 @@ def export_sentences(model_dir: Path, out: Path, quantize: bool = True, command:
 def _command(training: dict) -> str:
     """The commands that made the model: those of the reader it started from (if any), then its own."""
     settings = training.get("settings", {})
-    names = ("questions", "skip", "max_tokens", "stride", "neg_same", "neg_other", "batch", "lr", "seed", "steps", "init")
+    names = ("questions", "skip", "max_tokens", "stride", "neg_same", "neg_other", "neg_cut", "batch", "lr", "seed", "steps", "init")
     flags = " ".join(f"--{n.replace('_', '-')} {settings[n]}" for n in names if settings.get(n) not in (None, "", 0))
     work = training.get("work", ".reader-train")
     own = f"qa train-reader {flags}" + (f" --work {work}" if work != ".reader-train" else "") \

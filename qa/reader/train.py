@@ -40,6 +40,7 @@ class TrainSettings:
     stride: int = 64
     neg_same: float = 0.5
     neg_other: float = 0.3
+    neg_cut: float = 0.0   # the question's own paragraph without the answer's sentence, as a negative
     batch: int = 16
     lr: float = 1e-4
     warmup: float = 0.06
@@ -60,8 +61,8 @@ class TrainSettings:
             raise ValueError("skip must be 0 or more")
         if self.init and not Path(self.init).is_file():
             raise ValueError(f"{self.init}: no reader to start from (--init wants an exported reader.onnx)")
-        if not (0 <= self.neg_same <= 1 and 0 <= self.neg_other <= 1):
-            raise ValueError("neg_same and neg_other are probabilities (0..1)")
+        if not (0 <= self.neg_same <= 1 and 0 <= self.neg_other <= 1 and 0 <= self.neg_cut <= 1):
+            raise ValueError("neg_same, neg_other and neg_cut are probabilities (0..1)")
         if self.steps < 0:
             raise ValueError("steps must be 0 (every batch) or positive")
 
