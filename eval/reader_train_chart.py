@@ -1,7 +1,8 @@
 """Draws the reader's training logs: loss and dev EM / F1 over windows seen, one run after another
-(the second continued from the first with `qa train-reader --init`).
+(each later one continued from the one before with `qa train-reader --init`). The default is the
+shipped reader's lineage: runs 1, 2 and 4 (run 3 was not shipped, and run 4 started from run 2).
 
-    python eval/reader_train_chart.py [--log eval/reader-train-log.csv --log eval/reader-train-log-2.csv]
+    python eval/reader_train_chart.py [--log eval/reader-train-log.csv --log eval/reader-train-log-2.csv ...]
                                       [--out eval/reader-train.png]
 """
 
@@ -17,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--log", action="append", help="a run's log, in the order of the runs (repeatable; "
-                        "default: eval/reader-train-log.csv, then eval/reader-train-log-2.csv)")
+                        "default: the shipped reader's runs, eval/reader-train-log.csv, -2 and -4)")
     parser.add_argument("--out", default=str(ROOT / "eval" / "reader-train.png"))
     args = parser.parse_args()
     import matplotlib
@@ -25,7 +26,8 @@ def main() -> int:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    logs = args.log or [str(p) for p in (ROOT / "eval" / "reader-train-log.csv", ROOT / "eval" / "reader-train-log-2.csv")
+    logs = args.log or [str(p) for p in (ROOT / "eval" / n for n in ("reader-train-log.csv", "reader-train-log-2.csv",
+                                                                        "reader-train-log-4.csv"))
                         if p.is_file()]
     rows, starts, offset = [], [], 0
     for log in logs:
