@@ -12,7 +12,7 @@ PACKAGE = ROOT / "qa"
 
 # The data's way through the package, lowest first; a module may import its own stage or lower ones.
 STAGES = {
-    "qa.version": 0, "qa.types": 0, "qa.tuning": 0, "qa.onnx_session": 0,
+    "qa.version": 0, "qa.types": 0, "qa.tuning": 0, "qa.onnx_session": 0, "qa.parallel": 0,
     "qa.ingestion": 1,
     "qa.retrieval": 2,
     "qa.reader": 3,

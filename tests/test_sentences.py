@@ -3,6 +3,8 @@ shipped scorer's judgement of sentences (a broken or untrained scorer fails here
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from test_reader import _tiny_squad, tiny_base  # noqa: F401  (the tiny BERT fixture and SQuAD file)
@@ -148,3 +150,23 @@ def test_a_sentence_scores_the_same_in_any_company_and_once_per_question():
     finally:
         scorer.score = real
     assert asked == sents[2:] and judge.seconds > 0
+
+
+def test_sentences_shared_out_over_threads_score_as_one_thread_does(monkeypatch):
+    """Two threads each read some of the sentences (the page's case): the same logits, in the same
+    places, as one thread reading them all; with QA_ONNX_THREADS set (qa ask --workers, where the
+    questions share the cores) one thread reads."""
+    from qa.reader.sentences import SENTENCES_PATH, SentenceScorer
+
+    monkeypatch.delenv("QA_ONNX_THREADS", raising=False)
+    two, one = SentenceScorer(SENTENCES_PATH), SentenceScorer(SENTENCES_PATH, workers=1)
+    assert (two.workers, one.workers) == (min(2, os.cpu_count() or 1), 1)
+    two.workers = 2   # shared out even on a one-core machine
+    q = "Where was the second session of the Group held?"
+    sents = [f"Session {i} of the Group was held in {city}." for i, city in
+             enumerate(["Geneva", "New York", "Vienna", "Nairobi", "Geneva, from 1 to 5 April 2013", "Bonn"])] + [""]
+    got = two.score(q, sents)
+    np.testing.assert_array_equal(got, one.score(q, sents))
+    assert got[-1] == -1e4 and np.isfinite(got).all() and len(set(got[:-1].tolist())) == 6
+    monkeypatch.setenv("QA_ONNX_THREADS", "1")
+    assert SentenceScorer(SENTENCES_PATH).workers == 1

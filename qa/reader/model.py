@@ -33,10 +33,12 @@ def reader_path() -> Path:
     return Path(env).expanduser() if env else READER_PATH
 
 
-def load_onnx_model(path: Path, card_name: str, what: str, hint: str) -> tuple[dict, object, object]:
+def load_onnx_model(path: Path, card_name: str, what: str, hint: str,
+                    threads: int | None = None) -> tuple[dict, object, object]:
     """(card, tokenizer, ONNX Runtime session) of the model file ``path``, its card ``card_name`` and
     ``tokenizer.json`` beside it; a ReaderError naming the file when one is missing or unreadable
-    (``what``: the model in words, ``hint``: how to get one)."""
+    (``what``: the model in words, ``hint``: how to get one; ``threads``: the session's intra-op
+    threads unless QA_ONNX_THREADS says otherwise)."""
     card_path, tok_path = path.with_name(card_name), path.with_name("tokenizer.json")
     for p in (path, card_path, tok_path):
         if not p.is_file():
@@ -51,7 +53,7 @@ def load_onnx_model(path: Path, card_name: str, what: str, hint: str) -> tuple[d
     except ValueError as exc:
         raise ReaderError(f"{card_path}: malformed card ({exc})") from exc
     try:
-        session = cpu_session(path)
+        session = cpu_session(path, threads)
     except Exception as exc:  # onnxruntime raises its own exception types
         raise ReaderError(f"{path}: ONNX Runtime cannot load {what} ({exc})") from exc
     return card, Tokenizer.from_file(str(tok_path)), session
