@@ -17,6 +17,7 @@ import re
 
 import numpy as np
 
+from qa.ingestion.chunking import split_sentences
 from qa.reader.squad import Example
 from qa.reader.windows import make_windows
 
@@ -57,18 +58,11 @@ def closest_other_paragraph(ex: Example, articles, para_words, rng: random.Rando
     return rng.choice([p for n, p in near if n == best])
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
-
-
 def cut_answer_sentence(context: str, start: int, end: int, answer: str) -> str | None:
-    """``context`` without the sentence(s) that hold ``[start, end)``; None when the answer's text
-    is still there after the cut (said twice), or when less than two sentences would be left."""
-    bounds, a = [], 0
-    for m in _SENTENCE_END.finditer(context):
-        bounds.append((a, m.start()))
-        a = m.end()
-    bounds.append((a, len(context)))
-    kept = [context[a:b] for a, b in bounds if b <= start or a >= end]
+    """``context`` without the sentence(s) that hold ``[start, end)``, cut as ingestion cuts them
+    (qa.ingestion.chunking.split_sentences); None when the answer's text is still there after the
+    cut (said twice), or when less than two sentences would be left."""
+    kept = [context[a:b] for a, b in split_sentences(context) if b <= start or a >= end]
     if len(kept) < 2:
         return None
     rest = " ".join(kept)
