@@ -263,3 +263,45 @@ def test_a_run_continues_from_an_exported_reader(tmp_path, tiny_base, tiny_reade
     assert card["command"].count("qa train-reader") == 2 and f"--init {tiny_reader}" in card["command"]
     with pytest.raises(ValueError, match="no reader to start from"):
         _settings(tiny_base, squad, init=str(tmp_path / "none.onnx"))
+
+
+def _best_spans_square(start_logits, end_logits, offsets, passage, max_answer_tokens, per_window):
+    """The decoding as first written: every (start, end) pair of the n x n square, the disallowed
+    ones -inf, and the same partial sort; best_spans computes only the band and must agree."""
+    from qa.reader.decode import SpanScore, _top
+
+    out = []
+    for w in range(start_logits.shape[0]):
+        ok = offsets[w, :, 0] >= 0
+        if not ok.any():
+            continue
+        s = np.where(ok, start_logits[w], -np.inf)
+        e = np.where(ok, end_logits[w], -np.inf)
+        n = len(s)
+        i, j = np.indices((n, n))
+        pair = np.where((j >= i) & (j < i + max_answer_tokens), s[:, None] + e[None, :], -np.inf)
+        null = float(start_logits[w, 0] + end_logits[w, 0])
+        for k in _top(pair.ravel(), per_window):
+            a, b = divmod(int(k), n)
+            if not np.isfinite(pair[a, b]):
+                break
+            out.append(SpanScore(int(passage[w]), int(offsets[w, a, 0]), int(offsets[w, b, 1]), float(pair[a, b]),
+                                 null, w))
+    out.sort(key=lambda sp: -sp.score)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_best_spans_equals_the_full_square_ties_included(seed):
+    """The band decoding gives the spans, scores and order of the n x n one; logits of a few
+    whole values make many ties, some windows are mostly or wholly outside the passage."""
+    rng = np.random.default_rng(seed)
+    windows, n = int(rng.integers(1, 4)), int(rng.integers(1, 40))
+    start = rng.integers(-3, 4, size=(windows, n)).astype(np.float32)
+    end = rng.integers(-3, 4, size=(windows, n)).astype(np.float32)
+    offsets = np.stack([np.arange(n) * 5, np.arange(n) * 5 + 4], axis=-1)[None].repeat(windows, 0)
+    offsets[rng.random((windows, n)) < rng.random()] = -1
+    passage = rng.integers(0, 3, size=windows)
+    for max_tokens, per_window in ((1, 1), (3, 2), (30, 3), (50, 200)):
+        got = best_spans(start, end, offsets, passage, max_tokens, per_window)
+        assert got == _best_spans_square(start, end, offsets, passage, max_tokens, per_window)

@@ -39,40 +39,47 @@ def best_spans(start_logits: np.ndarray, end_logits: np.ndarray, offsets: np.nda
     if max_answer_tokens < 1 or per_window < 1:
         raise ValueError("max_answer_tokens and per_window must be at least 1")
     out: list[SpanScore] = []
+    width = max_answer_tokens
     for w in range(start_logits.shape[0]):
         ok = offsets[w, :, 0] >= 0
         if not ok.any():
             continue
         s = np.where(ok, start_logits[w], -np.inf)
         e = np.where(ok, end_logits[w], -np.inf)
-        pair = s[:, None] + e[None, :]
         n = len(s)
-        pair = np.where(_allowed(n, max_answer_tokens), pair, -np.inf)
-        flat = _top(pair.ravel(), per_window)
+        # only the band j - i < max_answer_tokens: band[i, d] = s[i] + e[i + d] (n x width, not
+        # n x n); its row-major order is that of the pairs (i, then j), so ties fall as in the square
+        ends = _band(n, width)
+        e_past = np.concatenate([e, np.full(1, -np.inf, dtype=e.dtype)])   # one -inf past the end
+        band = s[:, None] + e_past[np.minimum(ends, n)]
+        flat = _top(band.ravel(), per_window)
         null = float(start_logits[w, 0] + end_logits[w, 0])
         for k in flat:
-            a, b = divmod(int(k), n)
-            if not np.isfinite(pair[a, b]):
+            a, d = divmod(int(k), width)
+            if not np.isfinite(band[a, d]):
                 break
-            out.append(SpanScore(int(passage[w]), int(offsets[w, a, 0]), int(offsets[w, b, 1]),
-                                 float(pair[a, b]), null, w))
+            out.append(SpanScore(int(passage[w]), int(offsets[w, a, 0]), int(offsets[w, a + d, 1]),
+                                 float(band[a, d]), null, w))
     out.sort(key=lambda sp: -sp.score)
     return out
 
 
 @lru_cache(maxsize=16)
-def _allowed(n: int, max_answer_tokens: int) -> np.ndarray:
-    """(n, n) True where token j may end a span that starts at token i (i <= j < i + max)."""
-    i, j = np.indices((n, n))
-    allowed = (j >= i) & (j < i + max_answer_tokens)
-    allowed.flags.writeable = False
-    return allowed
+def _band(n: int, width: int) -> np.ndarray:
+    """(n, width): the end token ``i + d`` of the span starting at ``i`` with ``d`` more tokens
+    (values >= n lie past the window)."""
+    ends = np.arange(n)[:, None] + np.arange(width)[None, :]
+    ends.flags.writeable = False
+    return ends
 
 
 def _top(values: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the ``k`` largest of ``values``, largest first (ties: the later index first, as
-    a reversed ascending sort gives). A partial sort: a window's n x n pairs are 65,536 at 256."""
+    """Indices of the ``k`` largest of ``values``, largest first; ties, the boundary's included,
+    go to the later index (as a reversed ascending stable sort gives). A partial sort: a window's
+    band holds n x max_answer_tokens pairs."""
     if k >= len(values):
         return np.argsort(values, kind="stable")[::-1]
-    part = np.argpartition(values, len(values) - k)[len(values) - k:]
+    kth = np.partition(values, len(values) - k)[len(values) - k]
+    above = np.flatnonzero(values > kth)
+    part = np.concatenate([above, np.flatnonzero(values == kth)[::-1][: k - len(above)]])
     return part[np.lexsort((part, values[part]))][::-1]
