@@ -74,9 +74,13 @@ def test_log_loss_by_hand():
 def test_calibration_round_trip_and_checks():
     n = len(READER_FEATURES)
     model = LinearModel(READER_FEATURES, (1.0,) + (0.0,) * (n - 1), 0.0, (0.0,) * n, (1.0,) * n)
-    cal = Calibration(model, passages=3, threshold=0.4)
+    cal = Calibration(model, passages=3, threshold=0.4, per_window=10)
     again = Calibration.from_json(cal.to_json())
     assert again == cal and again.probability((0.0,) * n) == pytest.approx(0.5)
+    older = {k: v for k, v in cal.to_json().items() if k != "per_window"}   # written before it was a setting
+    assert Calibration.from_json(older).per_window == 3
+    with pytest.raises(SettingsError, match="per_window"):
+        Calibration(model, passages=3, threshold=0.4, per_window=0)
     assert again.probability((2.0,) + (0.0,) * (n - 1)) == pytest.approx(1 / (1 + math.exp(-2)))
     with pytest.raises(SettingsError, match="threshold"):
         Calibration(model, passages=3, threshold=1.5)
@@ -195,3 +199,48 @@ def test_refusals_of_another_model_count_with_the_threshold():
     # refusing an answerable one by the other model is over a limit of 0: only "never refuse by p" (0.0) is left
     worse = np.array([True, False, False, False, False, False])
     assert choose_threshold(p, answerable, max_wrong=0.0, also_refused=worse) == 0.0
+
+
+def test_fit_calibration_takes_more_spans_a_window_only_where_they_hit_more():
+    """Ten spans a window get two more answers right than three: ten is chosen; where both hit
+    alike, the tie goes to three (fewer quotes for the scorer to judge)."""
+    from qa.evaluation.calibrate import POOLS, RANK_WEIGHTS, ReadRow, fit_calibration, key
+
+    def rows(gain: bool):
+        rng = np.random.default_rng(2)
+        out = []
+        for i in range(120):
+            answerable = i % 4 != 0
+            pools = {}
+            for p in POOLS:
+                for w in RANK_WEIGHTS:
+                    for pw in (3, 10):
+                        right = answerable and p >= 3 and (i % 5 != 1 or (gain and pw == 10))
+                        x = list(rng.normal(size=len(READER_FEATURES)))
+                        x[0] = (3.0 if right else -1.0) + rng.normal()
+                        pools[key(p, w, per_window=pw)] = [x, bool(right), bool(right), "", ""]
+            out.append(ReadRow("home" if i % 2 else "real", f"q{i}", "tune", f"g{i % 7}", answerable, False, "",
+                               pools))
+        return out
+
+    cal, about = fit_calibration({192: rows(True)})
+    assert cal.per_window == 10 and about["per_window"] == 10
+    assert about["best_hit_by_per_window"]["per_window=10"] > about["best_hit_by_per_window"]["per_window=3"]
+    assert fit_calibration({192: rows(False)})[0].per_window == 3
+
+
+def test_top_per_window_is_a_reading_with_fewer_spans_a_window():
+    """Read once with many spans a window, cut to k: the spans best_spans gives with k itself."""
+    from qa.reader.decode import best_spans
+
+    rng = np.random.default_rng(3)
+    start = rng.integers(-3, 4, size=(4, 30)).astype(np.float32)
+    end = rng.integers(-3, 4, size=(4, 30)).astype(np.float32)
+    offsets = np.stack([np.arange(30) * 4, np.arange(30) * 4 + 3], axis=-1)[None].repeat(4, 0)
+    offsets[:, :3] = -1
+    passage = np.array([0, 0, 1, 2])
+    nulls = tuple(float(x) for x in start[:, 0] + end[:, 0])
+    full = Reading(tuple(best_spans(start, end, offsets, passage, 10, 12)), nulls, tuple(passage.tolist()))
+    for k in (1, 3, 12):
+        assert full.top_per_window(k) == Reading(tuple(best_spans(start, end, offsets, passage, 10, k)), nulls,
+                                                 tuple(passage.tolist()))

@@ -185,7 +185,8 @@ def _read(retriever, finder, question, qvec, hits, search, settings, cal, timing
     before = judge.seconds
     t = time.perf_counter()
     n = settings.passages
-    reading = load_reader().read(question, [h.chunk.text for h in hits[:n]], max_tokens=cal.window or None)
+    reading = load_reader().read(question, [h.chunk.text for h in hits[:n]], max_tokens=cal.window or None,
+                                 per_window=cal.per_window)
     timings["reader"] = (time.perf_counter() - t) * 1000
     terms = QueryTerms.of(retriever.term_weights(tokenize(question)))
     rare_top, _, topic = question_constants(question, terms, hits[:n],

@@ -30,7 +30,8 @@ class Calibration:
     The quote is chosen with the sentence scorer's logits weighted by ``scorer_weight``, among
     the sentences of the reader's spans, or among every sentence read with ``every_sentence``
     (qa.answers.reading.pick). Before reading, ``rerank`` reorders the retrieved passages by the
-    sentence scorer (qa.answers.rerank; depth 0: retrieval's order)."""
+    sentence scorer (qa.answers.rerank; depth 0: retrieval's order). The reader proposes its
+    ``per_window`` best spans in each window (the quotes are their sentences)."""
 
     model: LinearModel
     passages: int
@@ -42,6 +43,7 @@ class Calibration:
     scorer_weight: float = 0.0
     every_sentence: bool = False
     rerank: Rerank = Rerank()
+    per_window: int = 3
     about: dict = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -51,6 +53,8 @@ class Calibration:
             raise SettingsError(f"calibration: threshold must be between 0 and 1, got {self.threshold}")
         if self.window and not 32 <= self.window <= 512:
             raise SettingsError(f"calibration: window must be 0 or between 32 and 512, got {self.window}")
+        if not 1 <= self.per_window <= 100:
+            raise SettingsError(f"calibration: per_window must be between 1 and 100, got {self.per_window}")
         if self.rank_weight < 0 or self.scorer_weight < 0:
             raise SettingsError(f"calibration: rank_weight and scorer_weight must be >= 0, got "
                                 f"{self.rank_weight} and {self.scorer_weight}")
@@ -63,7 +67,8 @@ class Calibration:
         return {"about": self.about, "passages": self.passages, "threshold": self.threshold,
                 "rank_weight": self.rank_weight, "window": self.window, "ensemble": self.ensemble,
                 "linear_refusal": self.linear_refusal, "scorer_weight": self.scorer_weight,
-                "every_sentence": self.every_sentence, "rerank": self.rerank.to_json(), "model": self.model.to_json()}
+                "every_sentence": self.every_sentence, "rerank": self.rerank.to_json(), "per_window": self.per_window,
+                "model": self.model.to_json()}
 
     @classmethod
     def from_json(cls, data: dict) -> "Calibration":
@@ -72,7 +77,7 @@ class Calibration:
                    # written before the two were told apart, "ensemble" meant both
                    bool(data.get("linear_refusal", data.get("ensemble", False))),
                    float(data.get("scorer_weight", 0.0)), bool(data.get("every_sentence", False)),
-                   Rerank.from_json(data.get("rerank")), data.get("about", {}))
+                   Rerank.from_json(data.get("rerank")), int(data.get("per_window", 3)), data.get("about", {}))
 
 
 @lru_cache(maxsize=4)

@@ -48,6 +48,8 @@ EVERY_SENTENCE = (False,)
 # retrieval's nDCG@10 on the real documents' tuning split (eval/ce_rerank_cv.py, 2026-12-06).
 RERANK_READ = 20
 RERANKS = tuple(Rerank(20, m, w) for m in (20, 40) for w in (0.5, 1.0, 2.0, 4.0))
+# spans the reader proposes per window (their sentences are the quotes): read once with the most
+PER_WINDOWS = (3, 10)
 WINDOWS = (256, 192)   # word pieces a window holds when reading (192: the training window); ties: first
 L2S = (0.3, 1.0, 3.0, 10.0)
 FOLDS = 5
@@ -81,7 +83,7 @@ def read_row(gold_set: str, q: GoldQuestion, retriever: Retriever, reader, qvec,
     depth = RERANK_READ if reranks else READ_POOL
     found = retriever.search(q.question, SearchSettings(k=max(depth, CITATION_DEPTH)), query_vector=qvec)
     hits = found[:depth]
-    reading = reader.read(q.question, [h.chunk.text for h in hits], max_tokens=window)
+    full = reader.read(q.question, [h.chunk.text for h in hits], max_tokens=window, per_window=max(PER_WINDOWS))
     judge = Judge(scorer, q.question) if scorer is not None else None
     linear = linear_answer(retriever, q.question, qvec, found)
     linear = (linear[0], bool(q.answerable and is_hit(linear[1], q.answers)), bool(linear[5])) if linear \
@@ -93,15 +95,15 @@ def read_row(gold_set: str, q: GoldQuestion, retriever: Retriever, reader, qvec,
         if reranks else ([], [])
     docs = retriever.documents
     pools = {}
-    for r in (Rerank(),) + tuple(reranks):
+    for r, pw in ((r, pw) for r in (Rerank(),) + tuple(reranks) for pw in PER_WINDOWS):
         order = (reranked(texts, cosines, judge, r) + list(range(r.depth, len(hits))))[:READ_POOL] if r.depth \
             else list(range(min(READ_POOL, len(hits))))
-        read, ordered, ordered_vectors = reading.reorder(order), [hits[i] for i in order], vectors[order]
+        read, ordered, ordered_vectors = full.top_per_window(pw).reorder(order), [hits[i] for i in order], vectors[order]
         for p in POOLS:
             rare_top, _, topic = question_constants(q.question, terms, ordered[:p], ordered_vectors[:p], qvec)
             for w, sw, every in choices(judge is not None):
                 ans = answer_from_reading(read, ordered, topic, rare_top, p, w, judge, sw, every)
-                k = key(p, w, sw, every, r)
+                k = key(p, w, sw, every, r, pw)
                 if ans is None:
                     pools[k] = [[0.0] * len(READER_FEATURES), False, False, "", ""]
                     continue
@@ -123,18 +125,19 @@ def choices(scorer: bool) -> list[tuple[float, float, bool]]:
 
 
 def key(pool: int, rank_weight: float, scorer_weight: float = 0.0, every_sentence: bool = False,
-        rerank: Rerank = Rerank()) -> str:
+        rerank: Rerank = Rerank(), per_window: int = 3) -> str:
     """The key of a ReadRow's answer read from the first ``pool`` passages of ``rerank``'s order,
-    chosen with ``rank_weight``, ``scorer_weight`` and ``every_sentence`` (qa.answers.reading.pick)."""
+    with the reader's ``per_window`` best spans a window, chosen with ``rank_weight``,
+    ``scorer_weight`` and ``every_sentence`` (qa.answers.reading.pick)."""
     rr = f"{rerank.depth}:{rerank.sentences}:{rerank.weight:g}" if rerank.depth else "0"
-    return f"{pool},{rank_weight:g},{scorer_weight:g},{int(every_sentence)},{rr}"
+    return f"{pool},{rank_weight:g},{scorer_weight:g},{int(every_sentence)},{rr},{per_window}"
 
 
-def parse_key(k: str) -> tuple[int, float, float, bool, Rerank]:
+def parse_key(k: str) -> tuple[int, float, float, bool, Rerank, int]:
     pool, w, sw, every, *rest = k.split(",")
     rr = (rest[0] if rest else "0").split(":")
     rerank = Rerank(int(rr[0]), int(rr[1]), float(rr[2])) if rr[0] != "0" else Rerank()
-    return int(pool), float(w), float(sw), every == "1", rerank
+    return int(pool), float(w), float(sw), every == "1", rerank, int(rest[1]) if len(rest) > 1 else 3
 
 
 def collect_reads(gold_set: str, retriever: Retriever, reader, questions: list[GoldQuestion],
@@ -152,7 +155,8 @@ def collect_reads(gold_set: str, retriever: Retriever, reader, questions: list[G
                    "qa/evaluation/calibrate.py", "qa/reader/sentences.py", "qa/answers/rerank.py",
                    "qa/reader/model.py"):
         h.update((Path(__file__).resolve().parents[2] / module).read_bytes())
-    h.update(str((READ_POOL, POOLS, RANK_WEIGHTS, SCORER_WEIGHTS, EVERY_SENTENCE, RERANK_READ, reranks)).encode())
+    h.update(str((READ_POOL, POOLS, RANK_WEIGHTS, SCORER_WEIGHTS, EVERY_SENTENCE, RERANK_READ, reranks,
+                  PER_WINDOWS)).encode())
     path = cache_dir / f"read-rows-{gold_set}-{h.hexdigest()[:16]}.json" if cache_dir else None
     return cached_rows(path, lambda r: ReadRow(**{**r, "linear": tuple(r["linear"])}), retriever, questions,
                        lambda q, vec: read_row(gold_set, q, retriever, reader, vec, window, scorer, reranks), progress)
@@ -199,20 +203,20 @@ def fit_calibration(by_window: dict[int, list[ReadRow]]) -> tuple[Calibration, d
     for window, rows in by_window.items():
         sets = sorted({r.gold_set for r in rows})
         for k in rows[0].pools:
-            p, w, sw, every, r = parse_key(k)
+            p, w, sw, every, r, pw = parse_key(k)
             # ties: the smaller rank weight, no scorer weight or the smaller, the spans' sentences,
-            # retrieval's order or the shallower reordering
-            hit[(p, w, sw, every, (r.depth, r.sentences, r.weight), WINDOWS.index(window) if window in WINDOWS
+            # retrieval's order or the shallower reordering, the fewer spans a window
+            hit[(p, w, sw, every, (r.depth, r.sentences, r.weight), pw, WINDOWS.index(window) if window in WINDOWS
                  else len(WINDOWS), window)] = \
                 float(np.mean([np.mean([r.pools[k][1] for r in rows if r.gold_set == s and r.answerable])
                                for s in sets]))
     best_any = max(hit.values())
     fewest = min(c[0] for c, h in hit.items() if h >= best_any - FEWER_PASSAGES_WITHIN - 1e-9)
     best = max(h for c, h in hit.items() if c[0] == fewest)
-    pool, weight, scorer_weight, every, rr, _, window = min(c for c, h in hit.items()
-                                                              if c[0] == fewest and h >= best - 1e-9)
+    pool, weight, scorer_weight, every, rr, per_window, _, window = min(
+        c for c, h in hit.items() if c[0] == fewest and h >= best - 1e-9)
     rerank = Rerank(*rr) if rr[0] else Rerank()
-    rows, k = by_window[window], key(pool, weight, scorer_weight, every, rerank)
+    rows, k = by_window[window], key(pool, weight, scorer_weight, every, rerank, per_window)
     losses = {l2: log_loss(out_of_fold(rows, k, l2), _xy(rows, k)[1]) for l2 in L2S}
     l2 = min(losses, key=losses.get)
     p = out_of_fold(rows, k, l2)
@@ -236,7 +240,8 @@ def fit_calibration(by_window: dict[int, list[ReadRow]]) -> tuple[Calibration, d
     model = fit_linear(READER_FEATURES, x, y, l2)
     about = {"fit_on": "tuning splits of the home and real gold sets", "questions": len(rows),
              "passages": pool, "rank_weight": weight, "scorer_weight": scorer_weight,
-             "every_sentence": bool(every), "rerank": rerank.to_json(), "window": window, "l2": l2,
+             "every_sentence": bool(every), "rerank": rerank.to_json(), "per_window": per_window, "window": window,
+             "l2": l2,
              "threshold": round(threshold, 4), "hit_answerable_mean_of_sets": round(best, 4),
              "best_hit_any_pool": round(best_any, 4), "fewer_passages_within": FEWER_PASSAGES_WITHIN,
              "ensemble": bool(ensemble), "hit_with_linear_where_surer": round(hit_both, 4),
@@ -245,7 +250,8 @@ def fit_calibration(by_window: dict[int, list[ReadRow]]) -> tuple[Calibration, d
              "oof_log_loss": round(losses[l2], 4),
              # the best setting of each kind (so many are tried that every one would swamp the file)
              "best_hit_by_passages": _best_by(hit, lambda c: f"passages={c[0]}"),
-             "best_hit_by_window": _best_by(hit, lambda c: f"window={c[6]}"),
+             "best_hit_by_window": _best_by(hit, lambda c: f"window={c[7]}"),
+             "best_hit_by_per_window": _best_by(hit, lambda c: f"per_window={c[5]}"),
              "best_hit_by_rank_weight": _best_by(hit, lambda c: f"rank_weight={c[1]:g}"),
              "best_hit_by_scorer_weight": _best_by(hit, lambda c: f"scorer_weight={c[2]:g}"),
              "best_hit_by_rerank": _best_by(hit, lambda c: "none" if not c[4][0] else
@@ -257,6 +263,7 @@ def fit_calibration(by_window: dict[int, list[ReadRow]]) -> tuple[Calibration, d
              "log_loss_by_l2": {str(a): round(b, 4) for a, b in losses.items()}}
     return Calibration(model=model, passages=pool, threshold=round(threshold, 4), rank_weight=weight,
                        window=window, scorer_weight=scorer_weight, every_sentence=bool(every), rerank=rerank,
+                       per_window=per_window,
                        ensemble=bool(ensemble), linear_refusal=bool(linear_refusal), about=about), about
 
 

@@ -72,6 +72,17 @@ class Reading:
         """The no-answer logits of the windows of the first ``passages`` passages."""
         return [n for n, p in zip(self.nulls, self.window_passage) if p < passages]
 
+    def top_per_window(self, k: int) -> "Reading":
+        """This reading as if read with ``per_window`` ``k`` (at most its own): each window's ``k``
+        best spans. best_spans orders a window's spans by a total rule, so they are its first ``k``."""
+        taken: dict[int, int] = {}
+        kept = []
+        for sp in self.spans:
+            if taken.get(sp.window, 0) < k:
+                taken[sp.window] = taken.get(sp.window, 0) + 1
+                kept.append(sp)
+        return Reading(tuple(kept), self.nulls, self.window_passage)
+
     def reorder(self, order: list[int]) -> "Reading":
         """This reading as if the passages ``order`` (indices into those read) had been read, in that
         order: spans and windows of the others dropped, passage indices renumbered."""
