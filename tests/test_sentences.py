@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from test_reader import _tiny_squad, tiny_base  # noqa: F401  (the tiny BERT fixture and SQuAD file)
 
-from qa.reader.sentence_data import answer_sentence, other_sentences, sentence_pairs
+from qa.reader.sentence_data import answer_sentence, other_sentences, sentence_groups, sentence_pairs
 from qa.reader.sentence_train import SentenceTrainSettings, train_sentences
 from qa.reader.squad import Example, load_squad
 
@@ -39,6 +39,30 @@ def test_pairs_are_labelled_and_seeded(tmp_path):
     assert len(pos) == 20 and all(" is the capital of " in sent for _, sent, _ in pos)
     neg = [p for p in pairs if p[2] == 0]
     assert neg and all(" is the capital of " not in sent or sent.split()[0] not in q for q, sent, _ in neg)
+
+
+def test_groups_hold_one_question_each_answer_first(tmp_path):
+    articles = load_squad(_tiny_squad(tmp_path / "s.json.gz"))
+    s = _settings("unused", "unused", questions=20, neg_same=1, neg_other=1.0)
+    groups = sentence_groups(articles, [0, 1], s)
+    assert [p for g in groups for p in g] == sentence_pairs(articles, [0, 1], s)
+    assert all(g[0][2] == 1 and all(lab == 0 for _, _, lab in g[1:]) and len({q for q, _, _ in g}) == 1 for g in groups)
+    more = sentence_groups(articles, [0, 1], _settings("unused", "unused", questions=20, neg_same=1, neg_other=1.0,
+                                                       other_sents=3))
+    assert sum(map(len, more)) > sum(map(len, groups)) and [g[:2] for g in more] == [g[:2] for g in groups]
+
+
+def test_listwise_loss_by_hand():
+    import torch
+
+    from qa.reader.sentence_train import listwise_loss
+
+    logits = torch.tensor([2.0, 0.0, 0.0, 0.0, 1.0, 5.0, 3.0, -1.0])
+    labels = torch.tensor([1.0, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0])
+    # groups: [2, 0, 0] answer first; [0, 1] answer second; [5] alone (nothing); [3, -1] no answer (nothing)
+    want = ((np.log(np.e ** 2 + 2) - 2) + (np.log(1 + np.e) - 1)) / 2
+    assert float(listwise_loss(logits, labels, [3, 2, 1, 2])) == pytest.approx(want, abs=1e-6)
+    assert float(listwise_loss(logits[5:6], labels[5:6], [1])) == 0.0
 
 
 def _ranking(model, tokenizer, pairs, max_tokens) -> float:
@@ -92,6 +116,16 @@ def test_tiny_scorer_trains_resumes_and_exports(tmp_path, tiny_base):  # noqa: F
     # the exported file scores as the torch model does (a long sentence on its first window)
     want = scores(trained, tokenizer, "What is the capital of Renia?", sentences, s.max_tokens)
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+    # a run that continues the exported scorer starts from its weights (listwise loss, whole groups)
+    more = _settings(tiny_base, squad, init=str(out), listwise=1.0, neg_same=2, batch=2, lr=1e-4)
+    start = new_model(more).eval()
+    np.testing.assert_allclose(scores(start, tokenizer, "What is the capital of Renia?", sentences, s.max_tokens),
+                               want, rtol=1e-4, atol=1e-5)
+    again = train_sentences(more, tmp_path / "more", tmp_path / "more.csv", progress=False)
+    assert again["steps"] == again["total_steps"] and again["last_loss"] < 2.0
+    cont = AutoModelForSequenceClassification.from_pretrained(str(tmp_path / "more" / "final"))
+    assert _ranking(cont, tokenizer, pairs, s.max_tokens) >= 0.95
 
 
 def test_missing_scorer_is_a_clear_error(tmp_path):

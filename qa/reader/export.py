@@ -127,7 +127,7 @@ def export_sentences(model_dir: Path, out: Path, quantize: bool = True, command:
             "base_model": settings.get("base_model", ""), "training": training,
             "command": command or "qa train-sentences " + " ".join(
                 f"--{n.replace('_', '-')} {settings[n]}" for n in ("init", "questions", "skip", "neg_same", "neg_other",
-                                                                 "batch", "lr", "seed", "steps")
+                                                                 "other_sents", "listwise", "batch", "lr", "seed", "steps")
                 if settings.get(n) not in (None, "", 0)) + " && qa export-sentences",
             "torch": torch.__version__}
     out.with_name("sentences.json").write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")

@@ -3,9 +3,10 @@
 The sentence scorer (qa.reader.sentences) judges a quote as the tool shows it: one sentence of a
 passage, cut as ingestion cuts them (qa.ingestion.chunking.split_sentences). For each training
 question: the sentence(s) holding the answer (positive), ``neg_same`` other sentences of the same
-paragraph (the near misses a reader confuses), and with probability ``neg_other`` a sentence of the
-paragraph of the same article that shares most words with the question but lacks the answer (what
-a retriever brings). Every draw depends only on the settings' seed.
+paragraph (the near misses a reader confuses), and with probability ``neg_other`` the ``other_sents``
+sentences of the paragraph of the same article that share most words with the question but lack the
+answer (what a retriever brings). The pairs of one question form a group: the listwise loss of
+qa.reader.sentence_train compares them with each other. Every draw depends only on the settings' seed.
 """
 
 from __future__ import annotations
@@ -34,42 +35,53 @@ def other_sentences(ex: Example, span: tuple[int, int]) -> list[str]:
             if (e <= span[0] or s >= span[1]) and answer not in ex.context[s:e].lower()]
 
 
-def sentence_pairs(articles: list[list[list[Example]]], train_ids: list[int], s) -> list[tuple[str, str, int]]:
-    """(question, sentence, label) pairs of ``s.questions`` training questions (after ``s.skip``)."""
+def sentence_groups(articles: list[list[list[Example]]], train_ids: list[int], s) -> list[list[tuple[str, str, int]]]:
+    """One group of (question, sentence, label) per training question of ``s.questions`` (after
+    ``s.skip``): its answer sentence first, then ``s.neg_same`` others of its paragraph and, with
+    probability ``s.neg_other``, the ``s.other_sents`` sentences of the closest other paragraph that
+    share most words with the question."""
     rng = random.Random(s.seed)
     pool = question_pool(articles, train_ids, s, rng)
     para_words = paragraph_words(articles, train_ids)
-    pairs = []
+    groups = []
     for ex in pool:
         span = answer_sentence(ex)
         if span is None:
             continue
-        pairs.append((ex.question, ex.context[span[0]:span[1]], 1))
+        group = [(ex.question, ex.context[span[0]:span[1]], 1)]
         others = other_sentences(ex, span)
         for sent in rng.sample(others, min(s.neg_same, len(others))):
-            pairs.append((ex.question, sent, 0))
+            group.append((ex.question, sent, 0))
         if rng.random() < s.neg_other:
             p = closest_other_paragraph(ex, articles, para_words, rng)
             if p is not None:
                 q = _words(ex.question)
                 ctx = articles[ex.article][p][0].context
                 sents = sorted(split_sentences(ctx), key=lambda se: -len(q & _words(ctx[se[0]:se[1]])))
-                if sents:
-                    pairs.append((ex.question, ctx[sents[0][0]:sents[0][1]], 0))
-    return pairs
+                group.extend((ex.question, ctx[a:b], 0) for a, b in sents[: getattr(s, "other_sents", 1)])
+        groups.append(group)
+    return groups
 
 
-def pair_arrays(pairs: list[tuple[str, str, int]], tokenizer, max_tokens: int) -> dict[str, np.ndarray]:
-    """Token arrays of the pairs as the scorer reads them (the first window of each), and labels."""
+def sentence_pairs(articles: list[list[list[Example]]], train_ids: list[int], s) -> list[tuple[str, str, int]]:
+    """The groups of ``sentence_groups`` as one list of (question, sentence, label) pairs."""
+    return [pair for group in sentence_groups(articles, train_ids, s) for pair in group]
+
+
+def pair_arrays(pairs: list[tuple[str, str, int]], tokenizer, max_tokens: int,
+                groups: list[int] | None = None) -> dict[str, np.ndarray]:
+    """Token arrays of the pairs as the scorer reads them (the first window of each), and labels;
+    with ``groups`` (one id per pair) also "group", the ids of the pairs kept."""
     rows: dict[str, list] = {k: [] for k in ("input_ids", "attention_mask", "token_type_ids")}
-    labels = []
-    for question, sentence, label in pairs:
+    labels, kept = [], []
+    for i, (question, sentence, label) in enumerate(pairs):
         win = make_windows(tokenizer, question, [sentence], max_tokens, 0)
         if not len(win):
             continue
         for k in rows:
             rows[k].append(getattr(win, k)[0])
         labels.append(label)
+        kept.append(i)
     out = {}
     for k, rs in rows.items():
         arr = np.zeros((len(rs), max_tokens), dtype=np.int64)
@@ -77,4 +89,6 @@ def pair_arrays(pairs: list[tuple[str, str, int]], tokenizer, max_tokens: int) -
             arr[i, : len(r)] = r
         out[k] = arr
     out["label"] = np.asarray(labels, dtype=np.float32)
+    if groups is not None:
+        out["group"] = np.asarray([groups[i] for i in kept], dtype=np.int64)
     return out

@@ -2,7 +2,8 @@
 
 A cross-encoder (all-MiniLM-L6-v2 with one logit on [CLS], ``AutoModelForSequenceClassification``)
 reads ``[CLS] question [SEP] sentence [SEP]`` and is trained with binary cross-entropy on the pairs
-of qa.reader.sentence_data. It starts from the shipped reader's encoder (``init``, which already
+of qa.reader.sentence_data, plus (``listwise`` > 0) a softmax loss over each question's group, so
+that the answer sentence outscores the others it is shown beside. It starts from the shipped reader's encoder (``init``, which already
 reads questions against passages), or from the base model when ``init`` is empty. The SQuAD split by
 article is the reader's (same seed, same dev articles), so the dev figure is on unseen articles:
 the share of dev questions whose answer sentence the scorer ranks first among its paragraph's.
@@ -21,7 +22,7 @@ import numpy as np
 from qa.ingestion.chunking import split_sentences
 from qa.reader.data import batch_order, dev_examples
 from qa.reader.loop import TrainLog, run, save_final
-from qa.reader.sentence_data import answer_sentence, pair_arrays, sentence_pairs
+from qa.reader.sentence_data import answer_sentence, pair_arrays, sentence_groups
 from qa.reader.squad import load_squad, split_articles
 from qa.reader.windows import make_windows
 
@@ -40,7 +41,9 @@ class SentenceTrainSettings:
     max_tokens: int = 128
     neg_same: int = 2
     neg_other: float = 0.5
-    batch: int = 32
+    other_sents: int = 1    # sentences taken from the closest other paragraph
+    listwise: float = 0.0   # weight of the softmax loss over each question's group (0: pairs only)
+    batch: int = 32         # pairs per batch; with ``listwise``, questions (groups) per batch
     lr: float = 5e-5
     warmup: float = 0.06
     weight_decay: float = 0.01
@@ -52,12 +55,14 @@ class SentenceTrainSettings:
     steps: int = 0          # 0: one pass over every batch
 
     def __post_init__(self) -> None:
-        if self.questions < 1 or self.batch < 1 or self.neg_same < 0 or self.steps < 0:
-            raise ValueError("questions and batch must be at least 1; neg_same and steps at least 0")
+        if self.questions < 1 or self.batch < 1 or self.neg_same < 0 or self.steps < 0 or self.other_sents < 0:
+            raise ValueError("questions and batch must be at least 1; neg_same, other_sents and steps at least 0")
+        if self.listwise < 0:
+            raise ValueError("listwise is a loss weight (0 or more)")
         if not 0 <= self.neg_other <= 1:
             raise ValueError("neg_other is a probability (0..1)")
         if self.init and not Path(self.init).is_file():
-            raise ValueError(f"{self.init}: no reader to start from (--init wants an exported reader.onnx)")
+            raise ValueError(f"{self.init}: no model to start from (--init wants an exported reader.onnx or sentences.onnx)")
         if not 32 <= self.max_tokens <= 512:
             raise ValueError("max_tokens must be between 32 and 512")
 
@@ -103,15 +108,18 @@ def exported_dev_accuracy(scorer, settings: dict) -> float:
 
 
 def new_model(s: SentenceTrainSettings):
-    """The cross-encoder to train: the base model with one logit, its encoder from ``s.init`` if set."""
+    """The cross-encoder to train: the base model with one logit; with ``s.init``, an exported
+    sentence scorer's weights (a run that continues it) or an exported reader's encoder."""
     from transformers import AutoModelForQuestionAnswering, AutoModelForSequenceClassification
 
-    from qa.reader.warm import load_into
+    from qa.reader.warm import load_into, onnx_weights
     from qa.retrieval.model_files import resolve_model
 
     base = resolve_model(s.base_model)
     model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=1)
-    if s.init:
+    if s.init and "classifier.weight" in onnx_weights(Path(s.init)):
+        load_into(model, Path(s.init))
+    elif s.init:
         reader = AutoModelForQuestionAnswering.from_pretrained(base)
         words = reader.base_model.embeddings.word_embeddings.weight
         load_into(reader, Path(s.init), keep=tuple(n for n, p in reader.named_parameters() if p is words))
@@ -119,6 +127,18 @@ def new_model(s: SentenceTrainSettings):
         if unexpected or any(not k.startswith("pooler") for k in missing):
             raise ValueError(f"{s.init}: its encoder does not fit the base model ({missing[:3]} {unexpected[:3]})")
     return model
+
+
+def listwise_loss(logits, labels, group_sizes: list[int]):
+    """The mean over groups of -log softmax(group's logits)[its positive]; a group with no positive
+    or a single member adds nothing (its loss would be 0 or undefined)."""
+    import torch
+
+    losses = []
+    for part, lab in zip(torch.split(logits, group_sizes), torch.split(labels, group_sizes)):
+        if len(part) > 1 and bool((lab > 0).any()):
+            losses.append(torch.logsumexp(part, 0) - part[lab > 0].max())
+    return torch.stack(losses).mean() if losses else logits.sum() * 0.0
 
 
 def train_sentences(s: SentenceTrainSettings, work: Path, log_path: Path, progress: bool = True,
@@ -135,21 +155,30 @@ def train_sentences(s: SentenceTrainSettings, work: Path, log_path: Path, progre
     tokenizer = AutoTokenizer.from_pretrained(resolve_model(s.base_model))
     articles = load_squad(s.squad)
     train_ids, dev_ids = split_articles(len(articles), s.dev_articles, s.seed)
-    data = pair_arrays(sentence_pairs(articles, train_ids, s), tokenizer, s.max_tokens)
+    groups = sentence_groups(articles, train_ids, s)
+    data = pair_arrays([p for g in groups for p in g], tokenizer, s.max_tokens,
+                       [i for i, g in enumerate(groups) for _ in g])
     lengths = data["attention_mask"].sum(axis=1)
+    # the rows of each group (rows are in group order); with ``listwise`` a batch is whole groups
+    members = np.split(np.arange(len(lengths)), np.flatnonzero(np.diff(data["group"])) + 1) if len(lengths) else []
+    units = np.asarray([lengths[m].max() for m in members]) if s.listwise else lengths
     dev = dev_examples(articles, dev_ids, s.dev_questions, s.seed)
     model = new_model(s)
     loss_fn = torch.nn.BCEWithLogitsLoss()
 
     def loss_of(model, idx):
+        sizes = [len(members[g]) for g in idx] if s.listwise else None
+        idx = np.concatenate([members[g] for g in idx]) if s.listwise else idx
         width = int(lengths[idx].max())
         feed = {k: torch.from_numpy(data[k][idx, :width]) for k in ("input_ids", "attention_mask", "token_type_ids")}
-        return loss_fn(model(**feed).logits[:, 0], torch.from_numpy(data["label"][idx]))
+        logits, labels = model(**feed).logits[:, 0], torch.from_numpy(data["label"][idx])
+        loss = loss_fn(logits, labels)
+        return loss + s.listwise * listwise_loss(logits, labels, sizes) if s.listwise else loss
 
     def evaluate() -> dict:
         return {"dev_accuracy": evaluate_dev(lambda q, sents: scores(model, tokenizer, q, sents, s.max_tokens), dev)}
 
-    out = run(model, s, batch_order(lengths, s.batch, s.seed), loss_of, evaluate, work,
+    out = run(model, s, batch_order(units, s.batch, s.seed), loss_of, evaluate, work,
               TrainLog(log_path, "pairs", ("dev_accuracy",)), progress, max_steps)
     summary = {"steps": out.steps, "total_steps": out.total, "pairs": int(len(lengths)),
                "positives": int(data["label"].sum()), "first_loss": out.first_loss, "last_loss": out.last_loss,

@@ -53,6 +53,8 @@ def onnx_weights(path: Path) -> dict[str, np.ndarray]:
             w, key, transpose = arr, layer_of(name) + ".weight", True
         else:
             continue   # shapes and constants of the graph
+        if key.endswith("_Transposed"):   # a weight the exporter stored transposed under its own name
+            key, transpose = key[: -len("_Transposed")], not transpose
         out[key] = np.ascontiguousarray(w.T if transpose else w, dtype=np.float32)
     return out
 
