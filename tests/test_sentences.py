@@ -124,6 +124,10 @@ def test_tiny_scorer_trains_resumes_and_exports(tmp_path, tiny_base):  # noqa: F
                                want, rtol=1e-4, atol=1e-5)
     again = train_sentences(more, tmp_path / "more", tmp_path / "more.csv", progress=False)
     assert again["steps"] == again["total_steps"] and again["last_loss"] < 2.0
+    assert again["started_from"]["sha256"] == card["sha256"] and again["started_from"]["file"] == str(out)
+    card2 = export_sentences(tmp_path / "more" / "final", tmp_path / "out2" / "sentences.onnx", quantize=False)
+    assert card2["command"].startswith(card["command"] + " && qa train-sentences --init ")
+    assert card2["command"].endswith(f"--work {tmp_path / 'more'} && qa export-sentences --model {tmp_path / 'more'}/final")
     cont = AutoModelForSequenceClassification.from_pretrained(str(tmp_path / "more" / "final"))
     assert _ranking(cont, tokenizer, pairs, s.max_tokens) >= 0.95
 

@@ -125,14 +125,22 @@ def export_sentences(model_dir: Path, out: Path, quantize: bool = True, command:
             "weights": "int8 (dynamic quantisation, per channel)" if quantize else "fp32",
             "tokenizer": "tokenizer.json", "max_tokens": settings.get("max_tokens", 128),
             "base_model": settings.get("base_model", ""), "training": training,
-            "command": command or "qa train-sentences " + " ".join(
+            "command": command or ((training.get("started_from") or {}).get("command", "") + " && ").lstrip(" &")
+            + "qa train-sentences " + " ".join(
                 f"--{n.replace('_', '-')} {settings[n]}" for n in ("init", "questions", "skip", "neg_same", "neg_other",
                                                                  "other_sents", "listwise", "batch", "lr", "seed", "steps")
-                if settings.get(n) not in (None, "", 0)) + " && qa export-sentences",
+                if settings.get(n) not in (None, "", 0)) + _work_flags(training.get("work", ".sentences-train")),
             "torch": torch.__version__}
     out.with_name("sentences.json").write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
     print(f"qa: wrote {out} ({card['bytes'] / 1e6:.1f} MB, {card['weights']})", file=sys.stderr)
     return card
+
+
+def _work_flags(work: str) -> str:
+    """The scorer's own --work (when not the default), then its export from there."""
+    if work == ".sentences-train":
+        return " && qa export-sentences"
+    return f" --work {work} && qa export-sentences --model {work}/final"
 
 
 def _command(training: dict) -> str:

@@ -14,6 +14,7 @@ Checkpoints, resume, the progress bar and the log are the loop the reader's trai
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -164,6 +165,12 @@ def train_sentences(s: SentenceTrainSettings, work: Path, log_path: Path, progre
     units = np.asarray([lengths[m].max() for m in members]) if s.listwise else lengths
     dev = dev_examples(articles, dev_ids, s.dev_questions, s.seed)
     model = new_model(s)
+    # a continued scorer's card (hash, command), kept in the checkpoint: the file may be replaced
+    card = Path(s.init).with_name("sentences.json") if s.init else None
+    record = {"started_from": {k: v for k, v in json.loads(card.read_text(encoding="utf-8")).items()
+                               if k in ("sha256", "command", "dev_accuracy")} | {"file": s.init}
+              if card and card.is_file() and "classifier.weight" in model.state_dict() and
+              not (work / "checkpoint.pt").exists() else None}
     loss_fn = torch.nn.BCEWithLogitsLoss()
 
     def loss_of(model, idx):
@@ -179,10 +186,12 @@ def train_sentences(s: SentenceTrainSettings, work: Path, log_path: Path, progre
         return {"dev_accuracy": evaluate_dev(lambda q, sents: scores(model, tokenizer, q, sents, s.max_tokens), dev)}
 
     out = run(model, s, batch_order(units, s.batch, s.seed), loss_of, evaluate, work,
-              TrainLog(log_path, "pairs", ("dev_accuracy",)), progress, max_steps)
+              TrainLog(log_path, "pairs", ("dev_accuracy",)), progress, max_steps, record)
     summary = {"steps": out.steps, "total_steps": out.total, "pairs": int(len(lengths)),
                "positives": int(data["label"].sum()), "first_loss": out.first_loss, "last_loss": out.last_loss,
                "seconds": out.seconds, "settings": asdict(s), "resumed_with_changes": out.changes, "work": str(work)}
+    if out.record.get("started_from"):
+        summary["started_from"] = out.record["started_from"]
     if out.steps == out.total:
         save_final(model, tokenizer, work, summary)
     return summary
