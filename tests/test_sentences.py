@@ -125,6 +125,12 @@ def test_tiny_scorer_trains_resumes_and_exports(tmp_path, tiny_base):  # noqa: F
     again = train_sentences(more, tmp_path / "more", tmp_path / "more.csv", progress=False)
     assert again["steps"] == again["total_steps"] and again["last_loss"] < 2.0
     assert again["started_from"]["sha256"] == card["sha256"] and again["started_from"]["file"] == str(out)
+    # a file the card beside it does not name (a reader's folder holds the scorer's card too): no record
+    other = out.with_name("other.onnx")
+    other.write_bytes(out.read_bytes())
+    odd = train_sentences(_settings(tiny_base, squad, init=str(other), listwise=1.0, neg_same=2, batch=2),
+                          tmp_path / "odd", tmp_path / "odd.csv", progress=False, max_steps=1)
+    assert "started_from" not in odd
     card2 = export_sentences(tmp_path / "more" / "final", tmp_path / "out2" / "sentences.onnx", quantize=False)
     assert card2["command"].startswith(card["command"] + " && qa train-sentences --init ")
     assert card2["command"].endswith(f"--work {tmp_path / 'more'} && qa export-sentences --model {tmp_path / 'more'}/final")

@@ -58,7 +58,7 @@ def sentence_groups(articles: list[list[list[Example]]], train_ids: list[int], s
                 q = _words(ex.question)
                 ctx = articles[ex.article][p][0].context
                 sents = sorted(split_sentences(ctx), key=lambda se: -len(q & _words(ctx[se[0]:se[1]])))
-                group.extend((ex.question, ctx[a:b], 0) for a, b in sents[: getattr(s, "other_sents", 1)])
+                group.extend((ex.question, ctx[a:b], 0) for a, b in sents[: s.other_sents])
         groups.append(group)
     return groups
 

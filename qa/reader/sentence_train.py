@@ -118,12 +118,14 @@ def new_model(s: SentenceTrainSettings):
 
     base = resolve_model(s.base_model)
     model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=1)
-    if s.init and "classifier.weight" in onnx_weights(Path(s.init)):
-        load_into(model, Path(s.init))
+    weights = onnx_weights(Path(s.init)) if s.init else {}
+    if "classifier.weight" in weights:
+        load_into(model, Path(s.init), weights=weights)
     elif s.init:
         reader = AutoModelForQuestionAnswering.from_pretrained(base)
         words = reader.base_model.embeddings.word_embeddings.weight
-        load_into(reader, Path(s.init), keep=tuple(n for n, p in reader.named_parameters() if p is words))
+        load_into(reader, Path(s.init), keep=tuple(n for n, p in reader.named_parameters() if p is words),
+                  weights=weights)
         missing, unexpected = model.base_model.load_state_dict(reader.base_model.state_dict(), strict=False)
         if unexpected or any(not k.startswith("pooler") for k in missing):
             raise ValueError(f"{s.init}: its encoder does not fit the base model ({missing[:3]} {unexpected[:3]})")
@@ -166,11 +168,12 @@ def train_sentences(s: SentenceTrainSettings, work: Path, log_path: Path, progre
     dev = dev_examples(articles, dev_ids, s.dev_questions, s.seed)
     model = new_model(s)
     # a continued scorer's card (hash, command), kept in the checkpoint: the file may be replaced
-    card = Path(s.init).with_name("sentences.json") if s.init else None
-    record = {"started_from": {k: v for k, v in json.loads(card.read_text(encoding="utf-8")).items()
-                               if k in ("sha256", "command", "dev_accuracy")} | {"file": s.init}
-              if card and card.is_file() and "classifier.weight" in model.state_dict() and
-              not (work / "checkpoint.pt").exists() else None}
+    # (only a card that names that file: a reader's folder holds the shipped scorer's card too)
+    path = Path(s.init).with_name("sentences.json") if s.init else None
+    card = json.loads(path.read_text(encoding="utf-8")) if path and path.is_file() else {}
+    record = {"started_from": {k: v for k, v in card.items() if k in ("sha256", "command", "dev_accuracy")}
+              | {"file": s.init} if card.get("file") == Path(s.init).name and not (work / "checkpoint.pt").exists()
+              else None}
     loss_fn = torch.nn.BCEWithLogitsLoss()
 
     def loss_of(model, idx):

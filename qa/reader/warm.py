@@ -59,13 +59,13 @@ def onnx_weights(path: Path) -> dict[str, np.ndarray]:
     return out
 
 
-def load_into(model, path: Path, keep: tuple[str, ...] = ()) -> list[str]:
+def load_into(model, path: Path, keep: tuple[str, ...] = (), weights: dict[str, np.ndarray] | None = None) -> list[str]:
     """Copy the reader ``path``'s weights into the torch ``model`` (an AutoModelForQuestionAnswering
     of the same shape), except the names in ``keep`` (left as the model has them). Returns the names
     copied; ValueError when one of the model's weights is missing from the file or of another shape."""
     import torch
 
-    weights = onnx_weights(path)
+    weights = onnx_weights(path) if weights is None else weights   # ``weights``: read already
     state = model.state_dict()
     copied = []
     for name, tensor in state.items():
