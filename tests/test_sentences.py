@@ -52,6 +52,27 @@ def test_groups_hold_one_question_each_answer_first(tmp_path):
     assert sum(map(len, more)) > sum(map(len, groups)) and [g[:2] for g in more] == [g[:2] for g in groups]
 
 
+def test_retrieved_negatives_come_from_another_article_by_hand():
+    def ex(a, p, question, ctx, answer):
+        return Example(f"{a}-{p}", a, p, question, ctx, answer, ctx.index(answer))
+
+    kalo = "Kalo is the capital of Renia. Its streets are narrow."
+    fair = "Renia has a long coast. The capital of Renia hosts a fair each spring. Bread is cheap."
+    articles = [[[ex(0, 0, "What is the capital of Renia?", kalo, "Kalo")],
+                 [ex(0, 1, "Which river flows in Dorn?", "Mito is a river of Dorn. Fish live there.", "Mito")]],
+                [[ex(1, 0, "What is cheap?", fair, "Bread")]]]
+    s = _settings("unused", "unused", questions=3, neg_same=0, neg_retrieved=1)
+    groups = {g[0][0]: g for g in sentence_groups(articles, [0, 1], s)}
+    # the other article's paragraph BM25 ranks first; of it, the sentence sharing most words
+    assert groups["What is the capital of Renia?"] == [
+        ("What is the capital of Renia?", "Kalo is the capital of Renia.", 1),
+        ("What is the capital of Renia?", "The capital of Renia hosts a fair each spring.", 0)]
+    # only its own article speaks of rivers or of what is cheap: no retrieved negative
+    assert len(groups["Which river flows in Dorn?"]) == len(groups["What is cheap?"]) == 1
+    without = sentence_groups(articles, [0, 1], _settings("unused", "unused", questions=3, neg_same=0))
+    assert all(len(g) == 1 for g in without)
+
+
 def test_listwise_loss_by_hand():
     import torch
 
