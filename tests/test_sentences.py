@@ -128,7 +128,7 @@ def test_tiny_scorer_trains_resumes_and_exports(tmp_path, tiny_base):  # noqa: F
 
     out = tmp_path / "out" / "sentences.onnx"
     card = export_sentences(work / "final", out, quantize=False)
-    (out.parent / "tokenizer.json").write_bytes((tiny_base / "tokenizer.json").read_bytes())
+    assert (out.parent / "tokenizer.json").read_bytes() == (work / "final" / "tokenizer.json").read_bytes()
     assert card["sha256"] and card["max_tokens"] == 48 and card["command"].startswith("qa train-sentences")
     scorer = SentenceScorer(out)
     sentences = ["Kalo is the capital of Renia.", "", "Its streets are narrow.", "word " * 400]

@@ -100,7 +100,8 @@ def _write_onnx(module, outputs: list[str], out: Path, quantize: bool) -> None:
 
 def export_sentences(model_dir: Path, out: Path, quantize: bool = True, command: str = "") -> dict:
     """Write the sentence scorer ``out`` (ONNX, one logit per pair) and its card ``sentences.json``
-    beside it (the tokenizer is the reader's, already there); returns the card."""
+    beside it, with the model's tokenizer.json when none is there yet (beside the packaged file it
+    is the reader's, the same); returns the card."""
     import torch
     from transformers import AutoModelForSequenceClassification
 
@@ -118,6 +119,8 @@ def export_sentences(model_dir: Path, out: Path, quantize: bool = True, command:
             return self.model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).logits
 
     _write_onnx(Logit(), ["logits"], out, quantize)
+    if not out.with_name("tokenizer.json").is_file() and (model_dir / "tokenizer.json").is_file():
+        shutil.copy(model_dir / "tokenizer.json", out.with_name("tokenizer.json"))
     training = json.loads((model_dir / "training.json").read_text(encoding="utf-8")) \
         if (model_dir / "training.json").is_file() else {}
     settings = training.get("settings", {})
