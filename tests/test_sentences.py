@@ -73,6 +73,16 @@ def test_retrieved_negatives_come_from_another_article_by_hand():
     assert all(len(g) == 1 for g in without)
 
 
+def test_a_chain_of_runs_names_an_export_made_elsewhere():
+    from qa.reader.export import _earlier_export
+    from qa.reader.sentences import SENTENCES_PATH
+
+    assert _earlier_export({"command": "qa export-sentences", "file": str(SENTENCES_PATH)}) == "qa export-sentences"
+    assert _earlier_export({"command": "qa export-sentences --model w/final", "file": "/tmp/s/sentences.onnx"}) \
+        == "qa export-sentences --model w/final --out /tmp/s/sentences.onnx"
+    assert _earlier_export({}) == ""
+
+
 def test_listwise_loss_by_hand():
     import torch
 
@@ -153,7 +163,8 @@ def test_tiny_scorer_trains_resumes_and_exports(tmp_path, tiny_base):  # noqa: F
                           tmp_path / "odd", tmp_path / "odd.csv", progress=False, max_steps=1)
     assert "started_from" not in odd
     card2 = export_sentences(tmp_path / "more" / "final", tmp_path / "out2" / "sentences.onnx", quantize=False)
-    assert card2["command"].startswith(card["command"] + " && qa train-sentences --init ")
+    # the first export went elsewhere than the packaged file: the chain says where, as it was run
+    assert card2["command"].startswith(card["command"] + f" --out {out} && qa train-sentences --init {out} ")
     assert card2["command"].endswith(f"--work {tmp_path / 'more'} && qa export-sentences --model {tmp_path / 'more'}/final")
     cont = AutoModelForSequenceClassification.from_pretrained(str(tmp_path / "more" / "final"))
     assert _ranking(cont, tokenizer, pairs, s.max_tokens) >= 0.95

@@ -128,7 +128,7 @@ def export_sentences(model_dir: Path, out: Path, quantize: bool = True, command:
             "weights": "int8 (dynamic quantisation, per channel)" if quantize else "fp32",
             "tokenizer": "tokenizer.json", "max_tokens": settings.get("max_tokens", 128),
             "base_model": settings.get("base_model", ""), "training": training,
-            "command": command or ((training.get("started_from") or {}).get("command", "") + " && ").lstrip(" &")
+            "command": command or (_earlier_export(training.get("started_from") or {}) + " && ").lstrip(" &")
             + "qa train-sentences " + " ".join(
                 f"--{n.replace('_', '-')} {settings[n]}" for n in ("init", "questions", "skip", "neg_same", "neg_other",
                                                                  "other_sents", "neg_retrieved", "listwise", "batch", "lr", "seed", "steps")
@@ -137,6 +137,17 @@ def export_sentences(model_dir: Path, out: Path, quantize: bool = True, command:
     out.with_name("sentences.json").write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
     print(f"qa: wrote {out} ({card['bytes'] / 1e6:.1f} MB, {card['weights']})", file=sys.stderr)
     return card
+
+
+def _earlier_export(started_from: dict) -> str:
+    """The commands that made the scorer a run started from, with its export's ``--out`` when the
+    run read it from elsewhere than the packaged file (so the chain runs as written)."""
+    from qa.reader.sentences import SENTENCES_PATH
+
+    earlier, file = started_from.get("command", ""), started_from.get("file", "")
+    if earlier and file and Path(file).resolve() != SENTENCES_PATH.resolve():
+        earlier += f" --out {file}"
+    return earlier
 
 
 def _work_flags(work: str) -> str:
