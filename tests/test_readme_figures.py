@@ -139,14 +139,14 @@ def test_readme_headline_beir_figure_is_the_evaluation_pages():
 
 def test_readme_headline_page_time_is_the_benchmarks():
     shown, linked = headline("the page: Ask to answer drawn, p50")
-    bench = json.loads((ROOT / "eval" / "bench-page-2026-12-07b.json").read_text(encoding="utf-8"))
+    bench = json.loads((ROOT / "eval" / "bench-page-2026-12-07c.json").read_text(encoding="utf-8"))
     assert shown == f"{bench['answer_ms']['p50']:.0f} ms" and linked == "docs/performance.md#the-page"
     assert f"p50 {bench['answer_ms']['p50']:.0f} ms" in (ROOT / "docs" / "performance.md").read_text(encoding="utf-8")
 
 
 def test_readme_headline_batch_figure_is_the_benchmarks():
     shown, linked = headline("many questions: `qa ask --questions`")
-    batch = json.loads((ROOT / "eval" / "bench-2026-12-07c.json").read_text(encoding="utf-8"))["startup"]["batch"]
+    batch = json.loads((ROOT / "eval" / "bench-2026-12-07e.json").read_text(encoding="utf-8"))["startup"]["batch"]
     assert batch["same_answers"] and batch["questions"] == 129
     assert shown == f"{batch['workers']['2']['questions_per_s']:.2f} questions/s" and linked == "docs/performance.md#qa-bench"
     assert f"one worker in the same run: {batch['workers']['1']['questions_per_s']:.2f}" in HEADLINES
