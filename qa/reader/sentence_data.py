@@ -75,7 +75,7 @@ def sentence_groups(articles: list[list[list[Example]]], train_ids: list[int], s
     rng = random.Random(s.seed)
     pool = question_pool(articles, train_ids, s, rng)
     para_words = paragraph_words(articles, train_ids)
-    n_retrieved = getattr(s, "neg_retrieved", 0)
+    n_retrieved = s.neg_retrieved
     retrieved = retrieved_paragraphs(articles, train_ids, pool) if n_retrieved else [None] * len(pool)
     groups = []
     for ex, far in zip(pool, retrieved):
