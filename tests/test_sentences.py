@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from test_reader import _tiny_squad, tiny_base  # noqa: F401  (the tiny BERT fixture and SQuAD file)
 
-from qa.reader.sentence_data import answer_sentence, other_sentences, sentence_groups, sentence_pairs
+from qa.reader.sentence_data import answer_sentence, other_sentences, sentence_groups, sentence_pairs, without_answer
 from qa.reader.sentence_train import SentenceTrainSettings, train_sentences
 from qa.reader.squad import Example, load_squad
 
@@ -71,6 +71,44 @@ def test_retrieved_negatives_come_from_another_article_by_hand():
     assert len(groups["Which river flows in Dorn?"]) == len(groups["What is cheap?"]) == 1
     without = sentence_groups(articles, [0, 1], _settings("unused", "unused", questions=3, neg_same=0))
     assert all(len(g) == 1 for g in without)
+
+
+def test_the_answer_taken_out_by_hand():
+    def out(sentence, answer):
+        return without_answer(sentence, sentence.index(answer), sentence.index(answer) + len(answer))
+
+    # the word that would dangle goes with the answer, and the space before the comma
+    assert out("The second session was held in Geneva, from 1 to 5 April 2013.", "Geneva") == \
+        "The second session was held, from 1 to 5 April 2013."
+    assert out("Beyoncé was born in 1981 in Houston.", "1981") == "Beyoncé was born in Houston."
+    # an answer in brackets takes the brackets with it; one that opens the sentence, its capital
+    assert out("The chain has 32,000 stores (in 80 countries) today.", "80 countries") == \
+        "The chain has 32,000 stores today."
+    assert out("The Dean of the College of Cardinals also receives the see of Ostia.",
+               "The Dean of the College of Cardinals") == "Also receives the see of Ostia."
+    # a doubled comma is one comma
+    assert out("For Whitehead, creativity is the principle, and every entity is new.", "creativity is the principle") \
+        == "For Whitehead, and every entity is new."
+    # part of a word, still in what is left, or too little left: no negative
+    assert out("The airfield has flights (as from September 2010) each week.", "1") is None
+    assert out("It typically offers three-year diplomas to its students.", "three") is None
+    assert out("Kalo is Kalo, the capital of Renia.", "Kalo") is None
+    assert out("It is Kalo.", "Kalo") is None
+
+
+def test_groups_add_the_answer_sentence_without_its_answer(tmp_path):
+    articles = load_squad(_tiny_squad(tmp_path / "s.json.gz"))
+    s = _settings("unused", "unused", questions=20, neg_same=1, neg_other=1.0)
+    plain = sentence_groups(articles, [0, 1], s)
+    removed = sentence_groups(articles, [0, 1], _settings("unused", "unused", questions=20, neg_same=1,
+                                                          neg_other=1.0, neg_removed=1))
+    assert len(removed) == len(plain) == 20
+    for g, before in zip(removed, plain):
+        # the same draws, then "[Kalo] is the capital of Renia." without its answer, as a negative
+        country = before[0][1].split(" is the capital of ")[1]
+        assert g == before + [(before[0][0], f"Is the capital of {country}", 0)]
+    with pytest.raises(ValueError, match="neg_removed"):
+        _settings("unused", "unused", neg_removed=2)
 
 
 def test_a_chain_of_runs_names_an_export_made_elsewhere():

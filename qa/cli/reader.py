@@ -43,7 +43,7 @@ def add_parsers(sub) -> None:
     c.add_argument("--base-model", default=t.base_model, help="encoder to start from (name or folder)")
     c.add_argument("--init", default=t.init, help="an exported sentence scorer to continue, or reader whose encoder to start from (ONNX)")
     for name in ("questions", "skip", "dev_articles", "dev_questions", "max_tokens", "neg_same", "other_sents", "neg_retrieved",
-                 "batch", "seed", "eval_every", "threads", "steps"):
+                 "neg_removed", "batch", "seed", "eval_every", "threads", "steps"):
         c.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(t, name))
     for name in ("neg_other", "listwise", "lr", "warmup", "checkpoint_minutes"):
         c.add_argument("--" + name.replace("_", "-"), type=float, default=getattr(t, name))
@@ -85,7 +85,7 @@ def cmd_train_sentences(args) -> int:
     from qa.reader.squad import DEFAULT_SQUAD
 
     names = ("base_model", "init", "questions", "skip", "dev_articles", "dev_questions", "max_tokens", "neg_same",
-             "neg_other", "other_sents", "neg_retrieved", "listwise", "batch", "lr", "warmup", "seed", "eval_every", "checkpoint_minutes", "threads", "steps")
+             "neg_other", "other_sents", "neg_retrieved", "neg_removed", "listwise", "batch", "lr", "warmup", "seed", "eval_every", "checkpoint_minutes", "threads", "steps")
     try:
         s = SentenceTrainSettings(squad=args.squad or str(DEFAULT_SQUAD), **{n: getattr(args, n) for n in names})
     except ValueError as exc:

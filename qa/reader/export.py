@@ -131,7 +131,7 @@ def export_sentences(model_dir: Path, out: Path, quantize: bool = True, command:
             "command": command or (_earlier_export(training.get("started_from") or {}) + " && ").lstrip(" &")
             + "qa train-sentences " + " ".join(
                 f"--{n.replace('_', '-')} {settings[n]}" for n in ("init", "questions", "skip", "neg_same", "neg_other",
-                                                                 "other_sents", "neg_retrieved", "listwise", "batch", "lr", "seed", "steps")
+                                                                 "other_sents", "neg_retrieved", "neg_removed", "listwise", "batch", "lr", "seed", "steps")
                 if settings.get(n) not in (None, "", 0)) + _work_flags(training.get("work", ".sentences-train")),
             "torch": torch.__version__}
     out.with_name("sentences.json").write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")

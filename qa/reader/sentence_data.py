@@ -7,13 +7,16 @@ paragraph (the near misses a reader confuses), and with probability ``neg_other`
 sentences of the paragraph of the same article that share most words with the question but lack the
 answer (what a retriever brings), and ``neg_retrieved`` sentences of the paragraph of *another* article
 that BM25 ranks first for the question (a passage of the wrong document that a retriever brings
-beside the right one: what decides which passage the tool reads). The pairs of one question form a group: the listwise loss of
+beside the right one: what decides which passage the tool reads), and with ``neg_removed`` the answer
+sentence itself with the answer taken out (``without_answer``: the near miss of a question the
+document speaks of but does not answer, which the tool should refuse). The pairs of one question form a group: the listwise loss of
 qa.reader.sentence_train compares them with each other. Every draw depends only on the settings' seed.
 """
 
 from __future__ import annotations
 
 import random
+import re
 
 import numpy as np
 
@@ -46,6 +49,35 @@ def best_sentences(question: str, context: str, n: int) -> list[str]:
     return [context[a:b] for a, b in sents[:n]]
 
 
+# a word left dangling when the answer after it is taken out ("held in Geneva, from" -> "held, from")
+DANGLING = frozenset("a an the in on at of by for from to with as about around than since until during over under "
+                     "between into some".split())
+MIN_WORDS_LEFT = 4
+
+
+def without_answer(sentence: str, a0: int, a1: int) -> str | None:
+    """``sentence`` with the answer at ``[a0, a1)`` taken out: the words just before it that would
+    dangle (DANGLING) go with it, then the spaces before punctuation, doubled spaces and commas. None
+    where the answer is part of a word, its text is still in what is left, or fewer than
+    MIN_WORDS_LEFT words are."""
+    answer = sentence[a0:a1].strip().lower()
+    if (a0 > 0 and (sentence[a0 - 1].isalnum() or sentence[a0 - 1] in "-'’")) \
+            or (a1 < len(sentence) and (sentence[a1].isalnum() or sentence[a1] == "-")):
+        return None   # the answer is part of a word ("20[1]0", "[three]-year"): nothing to take out cleanly
+    head, tail = sentence[:a0].rstrip(), sentence[a1:]
+    while head and head.rsplit(None, 1)[-1].lstrip("([").lower() in DANGLING:
+        word = head.rsplit(None, 1)[-1]
+        head = head[: -len(word)] + word[: len(word) - len(word.lstrip("(["))]
+        head = head.rstrip() if not head.endswith(("(", "[")) else head
+    text = re.sub(r"\s+([,.;:!?)])", r"\1", f"{head} {tail.lstrip()}".strip())
+    text = re.sub(r"\(\s*\)|\[\s*\]", "", re.sub(r"\s{2,}", " ", text)).strip()
+    text = re.sub(r"\s+([,.;:!?])", r"\1", re.sub(r"\s{2,}", " ", text))
+    text = re.sub(r"^[,;:]\s*", "", re.sub(r"([,;:])(\s*[,;:])+", r"\1", text))
+    if not answer or answer in text.lower() or len(text.split()) < MIN_WORDS_LEFT:
+        return None
+    return text[0].upper() + text[1:] if not head else text
+
+
 def retrieved_paragraphs(articles: list[list[list[Example]]], train_ids: list[int], pool: list[Example],
                          depth: int = 10) -> list[tuple[int, int] | None]:
     """For each question of ``pool``, the paragraph (article, paragraph) of another training article,
@@ -71,7 +103,8 @@ def sentence_groups(articles: list[list[list[Example]]], train_ids: list[int], s
     ``s.skip``): its answer sentence first, then ``s.neg_same`` others of its paragraph and, with
     probability ``s.neg_other``, the ``s.other_sents`` sentences of the closest other paragraph that
     share most words with the question, then the ``s.neg_retrieved`` such sentences of the best BM25
-    paragraph of another article. Runs without ``neg_retrieved`` draw what they drew before it."""
+    paragraph of another article, then with ``s.neg_removed`` the answer sentence without its answer
+(``without_answer``). Runs without ``neg_retrieved`` and ``neg_removed`` draw what they drew before them."""
     rng = random.Random(s.seed)
     pool = question_pool(articles, train_ids, s, rng)
     para_words = paragraph_words(articles, train_ids)
@@ -94,6 +127,11 @@ def sentence_groups(articles: list[list[list[Example]]], train_ids: list[int], s
         if far is not None:
             group.extend((ex.question, t, 0) for t in best_sentences(ex.question, articles[far[0]][far[1]][0].context,
                                                                       n_retrieved))
+        if s.neg_removed:
+            a0 = ex.answer_start - span[0]
+            removed = without_answer(group[0][1], a0, a0 + len(ex.answer))
+            if removed is not None:
+                group.append((ex.question, removed, 0))
         groups.append(group)
     return groups
 

@@ -44,6 +44,7 @@ class SentenceTrainSettings:
     neg_other: float = 0.5
     other_sents: int = 1    # sentences taken from the closest other paragraph
     neg_retrieved: int = 0  # sentences from the best BM25 paragraph of another article
+    neg_removed: int = 0    # 1: also the answer sentence with the answer taken out (a near miss)
     listwise: float = 0.0   # weight of the softmax loss over each question's group (0: pairs only)
     batch: int = 32         # pairs per batch; with ``listwise``, questions (groups) per batch
     lr: float = 5e-5
@@ -60,6 +61,8 @@ class SentenceTrainSettings:
         if self.questions < 1 or self.batch < 1 or self.neg_same < 0 or self.steps < 0 or self.other_sents < 0 \
                 or self.neg_retrieved < 0:
             raise ValueError("questions and batch must be at least 1; neg_same, other_sents, neg_retrieved and steps at least 0")
+        if self.neg_removed not in (0, 1):
+            raise ValueError("neg_removed is 0 or 1 (whether to add the answer sentence without its answer)")
         if self.listwise < 0:
             raise ValueError("listwise is a loss weight (0 or more)")
         if not 0 <= self.neg_other <= 1:
