@@ -73,7 +73,7 @@ def main() -> int:
 
 MODE_KEYS = ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10", "paraphrased_recall@5")
 ANSWER_KEYS = ("hit_rate", "paraphrased_hit_rate", "short_answer_right", "cited_page_right", "citation_precision",
-               "abstain_precision", "abstain_recall", "calibration_error")
+               "abstain_precision", "abstain_recall", "calibration_error", "calibration_error_by_chance")
 SIDE_KEYS = ("hit_rate", "paraphrased_hit_rate", "short_answer_right", "abstain_precision", "abstain_recall",
              "calibration_error")
 LINEAR = ROOT / "eval" / "expected-linear.json"   # the linear scorer's record (same questions and retrieval)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+
+import numpy as np
 import pytest
 
 from qa.evaluation.answer_metrics import (
@@ -9,6 +12,7 @@ from qa.evaluation.answer_metrics import (
     calibration_bin,
     cited_page_right,
     citation_precision,
+    calibrated_ece,
     expected_calibration_error,
     hit_rate,
     is_hit,
@@ -78,6 +82,31 @@ def test_refusal_precision_and_recall_by_hand():
                                                   (1.0, 9), (-0.2, 0), (1.7, 9)])
 def test_calibration_bins_are_ten_equal_widths_with_one_closed_on_the_right(confidence, expected):
     assert calibration_bin(confidence) == expected
+
+
+def test_calibrated_ece_by_hand():
+    # two answers at 0.5: both right or both wrong (1/2 of the time) is 0.5 off, one of each is exact
+    assert calibrated_ece([0.5, 0.5]) == pytest.approx(0.25)
+    assert calibrated_ece([0.9]) == pytest.approx(0.9 * 0.1 + 0.1 * 0.9)          # 0.18
+    assert calibrated_ece([1.0, 0.0]) == pytest.approx(0.0) and calibrated_ece([]) == 0.0
+    # two bins, each 0.375 off on average
+    assert calibrated_ece([0.25, 0.75]) == pytest.approx(0.375)
+    # one bin, mean 0.65: P(0 right) 0.38 * 0.32, P(2) 0.62 * 0.68, P(1) the rest
+    p0, p2 = 0.38 * 0.32, 0.62 * 0.68
+    assert calibrated_ece([0.62, 0.68]) == pytest.approx(p0 * 0.65 + (1 - p0 - p2) * 0.15 + p2 * 0.35)   # 0.2951
+    # three in one bin, every outcome enumerated: the bin's mean confidence (0.64) is the mark
+    conf = [0.61, 0.62, 0.69]
+    enumerated = sum(np.prod([c if ok else 1 - c for c, ok in zip(conf, oks)]) * abs(sum(oks) / 3 - 0.64)
+                     for oks in itertools.product([0, 1], repeat=3))
+    assert calibrated_ece(conf) == pytest.approx(enumerated)
+
+
+def test_calibrated_ece_is_the_mean_ece_of_calibrated_outcomes():
+    rng = np.random.default_rng(3)
+    conf = rng.uniform(0.05, 0.95, 40)
+    draws = [expected_calibration_error(conf, rng.random(40) < conf) for _ in range(4000)]
+    assert calibrated_ece(conf) == pytest.approx(np.mean(draws), abs=0.005)
+    assert calibrated_ece(np.repeat(conf, 25)) < calibrated_ece(conf) / 3   # more answers, less by chance
 
 
 def test_expected_calibration_error_by_hand():

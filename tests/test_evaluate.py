@@ -134,7 +134,8 @@ def test_eval_json_end_to_end(real_index, tmp_path, capsys, monkeypatch):
         assert 0 <= mode["recall@1"] <= mode["recall@5"] <= mode["recall@10"] <= 1
     # the home set gives no pages, so no cited-page figure
     assert set(s["answers"]) == {"hit_rate", "paraphrased_hit_rate", "short_answer_right", "citation_precision",
-                                 "abstain_precision", "abstain_recall", "calibration_error"}
+                                 "abstain_precision", "abstain_recall", "calibration_error",
+                                 "calibration_error_by_chance"}
     assert s["latency_ms"]["p95"] >= s["latency_ms"]["mean"] * 0.5 > 0
     assert s["modes"]["hybrid"]["recall@10"] > 0.6
     files = write_report(tmp_path / "report", result, "test")
@@ -251,8 +252,9 @@ def test_a_set_without_paraphrases_or_pages_leaves_those_figures_out():
 
     row = QuestionResult(id="a", split="report", answerable=True, recall={}, first_relevant={}, abstained=False,
                          answer="x", hit=True, citations=1, relevant_citations=1, latency_ms=1.0, confidence=0.9)
-    assert set(summarise_answers([row])) == {"hit_rate", "citation_precision", "abstain_precision",
-                                             "abstain_recall", "calibration_error"}
+    assert summarise_answers([row]) == {"hit_rate": 1.0, "citation_precision": 1.0, "abstain_precision": 0.0,
+                                        "abstain_recall": 0.0, "calibration_error": pytest.approx(0.1),
+                                        "calibration_error_by_chance": pytest.approx(0.18)}
 
 
 # --- qa.evaluate_gold_set: what the page calls, with a progress callback ------------------------

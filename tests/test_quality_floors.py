@@ -35,12 +35,12 @@ def held_figures(split: dict) -> dict[str, float]:
 # citations), or by the record's margin where that is more.
 FLIP_QUESTIONS = 2
 WIDE_FLIP_QUESTIONS = 3
-WIDE = ("answers calibration_error", "answers citation_precision")
+WIDE = ("answers calibration_error", "answers calibration_error_by_chance", "answers citation_precision")
 ROUNDING = 0.0005   # the record keeps 4 places
 DENOMINATORS = {"answers hit_rate": "answerable", "answers paraphrased_hit_rate": "paraphrased",
                 "answers short_answer_right": "short_answer_expected", "answers cited_page_right": "hits_with_pages",
                 "answers citation_precision": "answers_shown", "answers abstain_recall": "unanswerable",
-                "answers calibration_error": "answers_shown"}
+                "answers calibration_error": "answers_shown", "answers calibration_error_by_chance": "answers_shown"}
 
 
 def allowed_moves(counts: dict[str, int], questions: int, margin: float) -> dict[str, float]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from qa.evaluation.answer_metrics import (
+    calibrated_ece,
     cited_page_right,
     citation_precision,
     expected_calibration_error,
@@ -108,6 +109,8 @@ def summarise_answers(rows) -> dict:
         "abstain_precision": precision,
         "abstain_recall": recall,
         "calibration_error": expected_calibration_error([r.confidence for r in shown], [bool(r.hit) for r in shown]),
+        # what a perfectly calibrated tool would show on the same answers, by chance alone
+        "calibration_error_by_chance": calibrated_ece([r.confidence for r in shown]),
     })
     return out
 

@@ -17,7 +17,8 @@ from qa.evaluation.gold_answers import by_answer_type
 ANSWER_COLUMNS = (("hit_rate", "hit rate"), ("paraphrased_hit_rate", "hit rate, paraphrased"),
                   ("short_answer_right", "short answer right"), ("cited_page_right", "cited page right"),
                   ("citation_precision", "citation precision"), ("abstain_precision", "abstention precision"),
-                  ("abstain_recall", "abstention recall"), ("calibration_error", "calibration error"))
+                  ("abstain_recall", "abstention recall"), ("calibration_error", "calibration error"),
+                  ("calibration_error_by_chance", "calibration error of a calibrated tool (chance)"))
 
 
 def markdown_table(rows: list[list[str]]) -> str:

@@ -129,7 +129,8 @@ def results_ui(split: str, result, key: str = "") -> None:
     if getattr(result, "reliability", ()):
         frame = reliability_frame(result.reliability)
         st.markdown("Reliability: hit rate against mean confidence per confidence bin (a calibrated "
-                    "confidence sits on the diagonal)")
+                    "confidence sits on the diagonal; on few answers a bin strays by chance: "
+                    "`calibration_error_by_chance` above is what a calibrated tool would show here)")
         st.bar_chart(frame[["confidence", "hit rate"]], stack=False)
         st.dataframe(frame.round(3))
     rows = [{"id": r.id, "outcome": ("right abstention" if r.abstained and not r.answerable else
