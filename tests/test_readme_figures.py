@@ -21,7 +21,7 @@ SECTION = EVALUATION[EVALUATION.index("# Evaluation"):EVALUATION.index("## Tests
 HEADLINES = README[README.index("## Headline figures"):README.index("## How it works")]
 MODE_COLUMNS = ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10", "paraphrased_recall@5")
 ANSWER_COLUMNS = ("hit_rate", "paraphrased_hit_rate", "short_answer_right", "cited_page_right", "citation_precision",
-                  "abstain_precision", "abstain_recall", "calibration_error")
+                  "abstain_precision", "abstain_recall", "calibration_error", "calibration_error_by_chance")
 SETS_SPLITS = [(name, split) for name in ("home", "real") for split in ("report", "tune")]
 
 
