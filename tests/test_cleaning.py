@@ -201,3 +201,17 @@ def test_heading_levels_nest_by_style_in_order_of_appearance():
     assert cleaning.heading("Chapter 2: Launch Safety") == ("keyword:chapter", "Chapter 2")
     assert cleaning.heading("Annex 3 – Definitions") == ("keyword:annex", "Annex 3 – Definitions")
     assert cleaning.heading("Under Article 5 the parties agree.") is None
+
+
+def test_ligatures_are_spelt_out_in_every_text_format(tmp_path):
+    assert cleaning.unligature("The reader was \ufb01ne-tuned on the \ufb02ow of e\ufb00ective, e\ufb03cient "
+                               "ba\ufb04ing \ufb06eps") == \
+        "The reader was fine-tuned on the flow of effective, efficient baffling steps"
+    assert cleaning.unligature("no ligature: ﬀ is U+FB00") == "no ligature: ff is U+FB00"
+    for name, body in (("notes.txt", "We \ufb01ne-tuned it.\n\nThe \ufb02ow was e\ufb00ective."),
+                       ("notes.md", "# Notes\n\nWe \ufb01ne-tuned it. The \ufb02ow was e\ufb00ective."),
+                       ("notes.html", "<html><body><p>We \ufb01ne-tuned it. The \ufb02ow was e\ufb00ective.</p></body></html>")):
+        (tmp_path / name).write_text(body, encoding="utf-8")
+        text = load_file(tmp_path / name).text
+        assert "fine-tuned" in text and "flow was effective" in text, (name, text)
+        assert not re.search("[\ufb00-\ufb06]", text)

@@ -199,3 +199,27 @@ def test_real_pdfs_read_as_prose(real_docs):
 def test_real_pdfs_drop_contents_leaders(real_docs):
     for doc in real_docs.values():
         assert not re.search(r"(?:\. ?){6,}\d", doc.text)
+
+
+def test_ligatures_in_a_pdf_are_spelt_out(tmp_path):
+    """LaTeX papers' PDFs extract "fi" and "fl" as one character (U+FB01, U+FB02), which the
+    models' word pieces do not know; the document text spells them out, so search finds them."""
+    import os
+
+    import reportlab
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    pdfmetrics.registerFont(TTFont("Vera", os.path.join(os.path.dirname(reportlab.__file__), "fonts", "Vera.ttf")))
+    path = tmp_path / "ligatures.pdf"
+    c = canvas.Canvas(str(path), pagesize=(612, 792))
+    c.setFont("Vera", 11)
+    c.drawString(72, 700, "The reader was \ufb01ne-tuned on the \ufb02ow of questions from the \ufb01eld.")
+    c.showPage()
+    c.save()
+    from pypdf import PdfReader
+
+    assert "\ufb01ne-tuned" in PdfReader(str(path)).pages[0].extract_text()   # what pypdf gives
+    text = load_file(path).text
+    assert "The reader was fine-tuned on the flow of questions from the field." in text
+    assert not re.search("[\ufb00-\ufb06]", text)

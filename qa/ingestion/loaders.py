@@ -1,10 +1,8 @@
 """Corpus files (txt, md, html, pdf) -> Document, and a whole corpus folder -> Documents.
 
-``load_file`` raises LoadError for anything wrong with one file; ``load_corpus`` collects
-those errors so that one bad file never stops the others. Non-fatal problems (broken
-Markdown front matter) are returned by ``load_corpus`` as LoadError objects too, with
-``problem`` starting "warning:" — the file itself still loads.
-"""
+``load_file`` raises LoadError for anything wrong with one file; ``load_corpus`` collects those
+errors so that one bad file never stops the others. Non-fatal problems (broken Markdown front
+matter) are returned by ``load_corpus`` as LoadErrors too, ``problem`` starting "warning:"."""
 
 from __future__ import annotations
 
@@ -16,6 +14,7 @@ import unicodedata
 from pathlib import Path
 
 from qa.ingestion.catalog import CATALOG_NAME, CatalogEntry, read_catalog
+from qa.ingestion.cleaning import unligature
 from qa.ingestion.formats import (
     html_blocks,
     markdown_blocks,
@@ -190,7 +189,7 @@ def slug(stem: str) -> str:
 
 
 def decode_text(path: Path, data: bytes) -> str:
-    """Decode a text file's bytes to str with "\\n" line endings and no BOM.
+    """Decode a text file's bytes to str with "\\n" line endings, no BOM, ligatures spelt out.
 
     UTF-8 first, else charset-normalizer's best guess (strict decoding, nothing dropped).
     Raises LoadError for binary content, undecodable bytes, or empty/whitespace-only text.
@@ -201,7 +200,7 @@ def decode_text(path: Path, data: bytes) -> str:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = _guess_decode(path, data)
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "")
+    text = unligature(text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", ""))
     if not text.strip():
         raise LoadError(str(path), "empty file", "remove it or give it some text")
     return text

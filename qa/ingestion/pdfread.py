@@ -14,6 +14,7 @@ import io
 import re
 from dataclasses import dataclass
 
+from qa.ingestion.cleaning import unligature
 from qa.ingestion.pages import LineStyle, Page
 from qa.ingestion.wordlist import glued_share
 
@@ -42,7 +43,7 @@ def read_pages(reader, data: bytes) -> list[Page]:
         def visit(text, cm, tm, font, size, runs=runs):
             scale = (tm[2] ** 2 + tm[3] ** 2) ** 0.5 * (cm[2] ** 2 + cm[3] ** 2) ** 0.5
             y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
-            runs.append(_Run(text, float(size) * scale, float(y)))
+            runs.append(_Run(unligature(text), float(size) * scale, float(y)))
 
         page.extract_text(visitor_text=visit)
         current = _lines(runs, height, str(number))
@@ -101,11 +102,11 @@ def _pdfminer_page(data: bytes, index: int, height: float) -> Page | None:
                     continue
                 sizes = [c.size for c in line if isinstance(c, LTChar) and c.get_text().strip()]
                 size = max(set(sizes), key=sizes.count) if sizes else 0.0
-                text = "".join(
+                text = unligature("".join(
                     "" if (isinstance(c, LTChar) and j and c.get_text().isdigit() and c.size < SUPERSCRIPT_RATIO * size)
                     else c.get_text()
                     for j, c in enumerate(line)
-                ).replace("\n", " ")
+                ).replace("\n", " "))
                 if text.strip():
                     lines.append(text)
                     styles.append(LineStyle(round(size, 2), round(1 - line.y0 / height, 4)))
