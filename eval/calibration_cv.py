@@ -6,6 +6,11 @@ each way of fitting P(right) the out-of-fold probabilities (folds by document, a
 log loss, the ECE of each set's answers shown (the shipped threshold's rule: the best refusal F1
 with at most MAX_WRONG_REFUSALS answerable questions refused) and that refusal F1.
 
+``first`` (tried 2026-12-07): the sentence scorer's best logit over every sentence of retrieval's
+first passage (before the reordering). As a score for "the question is answerable" it separates
+better than ``sentence_top`` (AUC printed); it is tried as a twelfth feature of P(right), and as
+the input of a separate answerability model whose own threshold does the refusing.
+
     HF_HUB_OFFLINE=1 python eval/calibration_cv.py [--sentences PATH]
 """
 
@@ -44,12 +49,13 @@ def main() -> int:
 
     cal = Calibration.from_json(json.loads(Path(args.calibration or CALIBRATION_PATH).read_text(encoding="utf-8")))
     reader, scorer = load_reader(), load_scorer()
-    rows = []
+    rows, first = [], {}
     for name in ("home", "real"):
         g = gold_set(name)
         tune = [q for q in load_gold(g.questions) if q.split == "tune"]
         rows += collect_reads(name, open_gold_retriever(g), reader, tune, ROOT / "eval" / "cache", cal.window,
                               scorer=scorer, reranks=RERANKS)
+        first.update(first_passage_logits(name, open_gold_retriever(g), scorer, tune))
     k = key(cal.passages, cal.rank_weight, cal.scorer_weight, cal.every_sentence, cal.rerank, cal.per_window)
     x, y = _xy(rows, k)
     sets = np.array([r.gold_set for r in rows])
@@ -94,7 +100,64 @@ def main() -> int:
         for wname, w in (("rows", None), ("sets balanced", balanced)):
             best = min(L2S, key=lambda l2: log_loss(oof(cols, l2, w), y))
             print(json.dumps({"features": vname, "weights": wname, "l2": best, **figures(oof(cols, best, w))}))
+
+    # the first passage's best logit: how well it tells answerable questions, as a feature of
+    # P(right), and as the one input of an answerability model that refuses by its own threshold
+    fp = np.array([first[(r.gold_set, r.id)] for r in rows])
+    top = x[:, READER_FEATURES.index("sentence_top")]
+    print(json.dumps({"answerable_auc": {"sentence_top": round(auc(top, answerable), 4), "first": round(auc(fp, answerable), 4)},
+                      "hit_auc": {"sentence_top": round(auc(top, y > 0), 4), "first": round(auc(fp, y > 0), 4)}}))
+    xf = np.c_[x, fp]
+
+    def oof_of(features: np.ndarray, target: np.ndarray, l2: float) -> np.ndarray:
+        out = np.zeros(len(rows))
+        for f in range(FOLDS):
+            tr, te = fold != f, fold == f
+            names = tuple(f"x{i}" for i in range(features.shape[1]))
+            out[te] = fit_linear(names, features[tr], target[tr], l2).probabilities(features[te])
+        return out
+
+    best = min(L2S, key=lambda l2: log_loss(oof_of(xf, y, l2), y))
+    shipped_best = min(L2S, key=lambda l2: log_loss(oof(every, l2, None), y))
+    loss = lambda p: -(y * np.log(np.clip(p, 1e-12, 1)) + (1 - y) * np.log(np.clip(1 - p, 1e-12, 1)))
+    diff = loss(oof_of(xf, y, best)) - loss(oof(every, shipped_best, None))
+    print(json.dumps({"features": "all + first", "weights": "rows", "l2": best, **figures(oof_of(xf, y, best)),
+                      "log_loss_paired_difference": round(float(diff.mean()), 4),
+                      "standard_error": round(float(diff.std(ddof=1) / np.sqrt(len(diff))), 4)}))
+    for name, cols in (("first", fp[:, None]), ("first + sentence_top", np.c_[fp, top]), ("every feature + first", xf),
+                       ("every feature", x)):
+        for l2 in (1.0, 10.0):
+            pa = oof_of(cols, answerable.astype(float), l2)
+            row = {"answerability model": name, "l2": l2, "auc": round(auc(pa, answerable), 4)}
+            for label, also in (("alone", None), ("with the linear refusal", lin_refuses)):
+                f1, t = _best_refusal(pa, answerable, MAX_WRONG_REFUSALS, also)
+                refused = (pa < t) | (False if also is None else also)
+                row[label] = {"refusal_f1": round(f1, 4), "refused_unanswerable": int((refused & ~answerable).sum()),
+                              "refused": int(refused.sum()), "unanswerable": int((~answerable).sum())}
+            print(json.dumps(row))
     return 0
+
+
+def auc(score: np.ndarray, positive: np.ndarray) -> float:
+    """The probability that a positive scores above a negative (ties: half)."""
+    pos, neg = score[positive], score[~positive]
+    return float(((pos[:, None] > neg[None, :]) + 0.5 * (pos[:, None] == neg[None, :])).mean())
+
+
+def first_passage_logits(name: str, retriever, scorer, questions) -> dict:
+    """(set, question id) -> the scorer's best logit over the sentences of retrieval's first passage."""
+    from qa.answers.rerank import passage_sentences
+    from qa.reader.sentences import Judge
+    from qa.retrieval.retriever import SearchSettings
+
+    out = {}
+    for q in questions:
+        qvec = retriever.encode(q.question)
+        hits = retriever.search(q.question, SearchSettings(k=1), query_vector=qvec)[:1]
+        chunks = [h.chunk for h in hits]
+        texts, _ = passage_sentences(hits, retriever.sentence_vectors(chunks), retriever.passage_vectors(chunks), qvec)
+        out[(name, q.id)] = max(Judge(scorer, q.question)(texts[0])) if texts else -1e4
+    return out
 
 
 if __name__ == "__main__":
