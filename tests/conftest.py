@@ -8,8 +8,11 @@ lower-cased words, so texts sharing words have a positive cosine and nothing loa
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import re
+from pathlib import Path
+from types import ModuleType
 from typing import Callable, Sequence
 
 import numpy as np
@@ -23,6 +26,14 @@ def pytest_configure(config: pytest.Config) -> None:
     # Tests never reach the network: the embedding model loads from the packaged weights only.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def eval_script(name: str) -> ModuleType:
+    """The experiment script ``eval/NAME.py`` loaded as a module (eval/ is not a package)."""
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parent.parent / "eval" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 _WORD = re.compile(r"\w+")

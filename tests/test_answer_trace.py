@@ -1,19 +1,13 @@
 """eval/answer_trace.py: each miss lands in the first stage that lost it (worked out by hand)."""
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
-PATH = Path(__file__).resolve().parent.parent / "eval" / "answer_trace.py"
+from conftest import eval_script
 
 
 @pytest.fixture(scope="module")
 def trace():
-    spec = importlib.util.spec_from_file_location("answer_trace", PATH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return eval_script("answer_trace")
 
 
 PASSAGES = ["The launch slipped to May.", "Rockets are loud.", "The treaty was signed in 1967 in London.",

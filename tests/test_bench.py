@@ -81,15 +81,11 @@ def test_bench_rejects_bad_sizes(capsys):
 
 def test_compare_answer_stage_exports_the_base_package_with_its_imports_renamed(tmp_path):
     """eval/compare_answer_stage.py imports another revision's qa as qa_base: no import of qa is left."""
-    import importlib.util
     import re
-    from pathlib import Path
 
-    path = Path(__file__).resolve().parent.parent / "eval" / "compare_answer_stage.py"
-    spec = importlib.util.spec_from_file_location("compare_answer_stage", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    commit = module.base_package("HEAD", tmp_path)
+    from conftest import eval_script
+
+    commit = eval_script("compare_answer_stage").base_package("HEAD", tmp_path)
     assert re.fullmatch(r"[0-9a-f]{40}", commit)
     sources = {p: p.read_text(encoding="utf-8") for p in (tmp_path / "qa_base").rglob("*.py")}
     assert "from qa_base.answers.features import" in sources[tmp_path / "qa_base" / "answers" / "answer.py"]

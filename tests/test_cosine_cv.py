@@ -1,22 +1,18 @@
 """eval/cosine_cv.py: the pick, the reordering and the cross-validation, worked out by hand."""
 
-import importlib.util
 import math
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-PATH = Path(__file__).resolve().parent.parent / "eval" / "cosine_cv.py"
+from conftest import eval_script
+
 CAL = SimpleNamespace(scorer_weight=0.5, rank_weight=1.0)
 
 
 @pytest.fixture(scope="module")
 def cv():
-    spec = importlib.util.spec_from_file_location("cosine_cv", PATH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return eval_script("cosine_cv")
 
 
 def test_the_cosine_weight_moves_the_pick_by_hand(cv):
