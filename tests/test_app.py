@@ -216,7 +216,7 @@ def test_evaluate_page_shows_gold_sets_side_by_side_with_reliability(site, monke
     assert [b.proto.text for b in at.get("progress")] == ["home: 2/2 questions (hybrid + answers)",
                                                            "real: 2/2 questions (hybrid + answers)"]
     side = at.dataframe[0].value
-    assert list(side["gold set"]) == ["home", "real"] and "hit_rate" in side.columns
+    assert list(side.columns) == ["figure", "home", "real"] and "hit rate" in list(side["figure"])
     assert [h.value for h in at.subheader] == ["home", "real"]
     assert "Reliability" in markdown(at)
     bins = [d.value for d in at.dataframe if "hit rate" in getattr(d.value, "columns", [])]

@@ -15,7 +15,7 @@ from qa.evaluation.gold import evaluate_gold, load_gold
 from qa.retrieval.build import build_index, corpus_fingerprint
 from qa.retrieval.retriever import Retriever
 from qa.retrieval.store import load_index
-from qa.web.evaluate import progress_text, recall_frame
+from qa.web.evaluate import answer_rows, progress_text, recall_frame, side_by_side_rows
 
 
 @pytest.fixture
@@ -73,3 +73,39 @@ def test_recall_frame_has_a_numeric_k_axis():
                           "hybrid": {1: 0.6, 3: 0.7, 5: 0.8, 10: 0.95, 20: 1.0}})
     assert list(frame.index) == [1, 3, 5, 10, 20] and frame.index.dtype.kind == "i"
     assert frame.loc[10, "bm25"] == 0.9
+
+
+SUMMARY = {"questions": 10, "answerable": 7, "modes": {"hybrid": {"ndcg@10": 0.91234}, "bm25": {"ndcg@10": 0.5}},
+           "answers": {"hit_rate": 0.71428, "abstain_precision": 0.5, "abstain_recall": 1 / 3,
+                       "calibration_error": 0.1, "calibration_error_by_chance": 0.08},
+           "counts": {"answerable": 7, "paraphrased": 0, "short_answer_expected": 0, "hits_with_pages": 0,
+                      "unanswerable": 3, "answers_shown": 8},
+           "latency_ms": {"mean": 250.04, "p50": 240.0, "p95": 300.55}}
+
+
+def test_answer_figures_read_down_with_what_each_is_measured_on():
+    # 10 questions, 8 answers shown: 2 refusals; figures absent from the summary are left out
+    assert answer_rows(SUMMARY) == [
+        {"figure": "hit rate", "value": 0.714, "measured on": "7 answerable questions"},
+        {"figure": "abstention precision", "value": 0.5, "measured on": "2 refusals"},
+        {"figure": "abstention recall", "value": 0.333, "measured on": "3 unanswerable questions"},
+        {"figure": "calibration error", "value": 0.1, "measured on": "8 answers shown"},
+        {"figure": "calibration error of a calibrated tool (chance)", "value": 0.08, "measured on": "8 answers shown"},
+        {"figure": "answer time p50 (ms)", "value": 240.0, "measured on": "10 questions"},
+        {"figure": "answer time mean (ms)", "value": 250.0, "measured on": "10 questions"},
+        {"figure": "answer time p95 (ms)", "value": 300.6, "measured on": "10 questions"},
+    ]
+
+
+def test_gold_sets_side_by_side_are_columns():
+    class Result:
+        def __init__(self, summary):
+            self.summary = summary
+
+    other = {**SUMMARY, "questions": 4, "modes": {"hybrid": {"ndcg@10": 0.5}}, "answers": {"hit_rate": 0.25}}
+    rows = side_by_side_rows({"home": Result(SUMMARY), "real": Result(other)})
+    assert rows[:3] == [{"figure": "questions", "home": 10, "real": 4},
+                        {"figure": "hybrid ndcg@10", "home": 0.912, "real": 0.5},
+                        {"figure": "hit rate", "home": 0.714, "real": 0.25}]
+    # a figure only one set has stays in its row, the other set's cell empty
+    assert rows[3] == {"figure": "abstention precision", "home": 0.5}

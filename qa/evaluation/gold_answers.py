@@ -86,6 +86,34 @@ def question_row(q, answer: Answer, evidence: list, documents: dict[str, Documen
         answer_type=q.answer_type)
 
 
+# The answer figures in reading order: (key in the summary's ``answers`` block, heading); the
+# report's table and the Evaluate page show them so.
+ANSWER_COLUMNS = (("hit_rate", "hit rate"), ("paraphrased_hit_rate", "hit rate, paraphrased"),
+                  ("short_answer_right", "short answer right"), ("cited_page_right", "cited page right"),
+                  ("citation_precision", "citation precision"), ("abstain_precision", "abstention precision"),
+                  ("abstain_recall", "abstention recall"), ("calibration_error", "calibration error"),
+                  ("calibration_error_by_chance", "calibration error of a calibrated tool (chance)"))
+
+
+def answer_figures(summary: dict) -> list[tuple[str, float, str]]:
+    """(heading, value, what it is measured on) of each answer figure of a gold summary (with its
+    ``answers``, ``counts`` and ``questions``), in ANSWER_COLUMNS' order, so a figure is read with
+    its denominator: "hit rate, paraphrased 0.786, 14 paraphrased answerable questions"."""
+    answers, counts, questions = summary.get("answers", {}), summary.get("counts", {}), summary["questions"]
+    shown = counts.get("answers_shown")
+    on = {"hit_rate": (counts.get("answerable"), "answerable questions"),
+          "paraphrased_hit_rate": (counts.get("paraphrased"), "paraphrased answerable questions"),
+          "short_answer_right": (counts.get("short_answer_expected"), "answers that want a short answer"),
+          "cited_page_right": (counts.get("hits_with_pages"), "hits whose gold names pages"),
+          "citation_precision": (questions, "questions' citations"),
+          "abstain_precision": (None if shown is None else questions - shown, "refusals"),
+          "abstain_recall": (counts.get("unanswerable"), "unanswerable questions"),
+          "calibration_error": (shown, "answers shown"),
+          "calibration_error_by_chance": (shown, "answers shown")}
+    return [(heading, answers[key], f"{on[key][0]} {on[key][1]}" if on[key][0] is not None else on[key][1])
+            for key, heading in ANSWER_COLUMNS if key in answers]
+
+
 def summarise_answers(rows) -> dict:
     """The ``answers`` block of the summary from per-question rows.
 

@@ -11,14 +11,7 @@ from pathlib import Path
 
 from qa.evaluation.charts import per_document_chart, recall_chart, reliability_chart
 from qa.evaluation.gold import EvalResult
-from qa.evaluation.gold_answers import by_answer_type
-
-# The answers table: (key in the summary's ``answers`` block, column heading).
-ANSWER_COLUMNS = (("hit_rate", "hit rate"), ("paraphrased_hit_rate", "hit rate, paraphrased"),
-                  ("short_answer_right", "short answer right"), ("cited_page_right", "cited page right"),
-                  ("citation_precision", "citation precision"), ("abstain_precision", "abstention precision"),
-                  ("abstain_recall", "abstention recall"), ("calibration_error", "calibration error"),
-                  ("calibration_error_by_chance", "calibration error of a calibrated tool (chance)"))
+from qa.evaluation.gold_answers import ANSWER_COLUMNS, by_answer_type
 
 
 def markdown_table(rows: list[list[str]]) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from qa.evaluation.gold_answers import answer_figures
 from qa.types import QAError
 from qa.web.compare import compare_ui
 from qa.web.loading import wait_ready
@@ -89,17 +90,34 @@ def evaluate_ui(loader) -> None:
     compare_ui(loader, split, modes)
 
 
-def side_by_side_ui(split: str, results: dict) -> None:
-    """One row per gold set: the hybrid retrieval figures and the answer figures."""
-    rows = []
+def side_by_side_rows(results: dict) -> list[dict]:
+    """The gold sets side by side, a figure a row and a set a column (the sets' hybrid retrieval
+    figures, then their answer figures), so the table reads down rather than scrolls across."""
+    rows: dict[str, dict] = {}
     for name, result in results.items():
         s = result.summary
-        hybrid = s["modes"].get("hybrid", {})
-        rows.append({"gold set": name, "questions": s["questions"],
-                     **{f"hybrid {k}": round(v, 3) for k, v in hybrid.items()},
-                     **{k: round(v, 3) for k, v in s.get("answers", {}).items()}})
+        figures = [("questions", s["questions"])]
+        figures += [(f"hybrid {k}", round(v, 3)) for k, v in s["modes"].get("hybrid", {}).items()]
+        figures += [(heading, round(v, 3)) for heading, v, _ in answer_figures(s)]
+        for figure, value in figures:
+            rows.setdefault(figure, {"figure": figure})[name] = value
+    return list(rows.values())
+
+
+def side_by_side_ui(split: str, results: dict) -> None:
+    """One column per gold set: the hybrid retrieval figures and the answer figures."""
     st.markdown(f"**Side by side ({md_escape(split)} split)**")
-    st.dataframe(rows, hide_index=True)
+    st.dataframe(side_by_side_rows(results), hide_index=True, height="content")
+
+
+def answer_rows(summary: dict) -> list[dict]:
+    """One row per answer figure (its value and what it is measured on), then the answer times."""
+    rows = [{"figure": h, "value": round(v, 3), "measured on": on} for h, v, on in answer_figures(summary)]
+    lat = summary.get("latency_ms") or {}
+    rows += [{"figure": f"answer time {name} (ms)", "value": round(lat[name], 1),
+              "measured on": f"{summary['questions']} questions"}
+             for name in ("p50", "mean", "p95") if name in lat]
+    return rows
 
 
 def reliability_frame(bins):
@@ -118,9 +136,7 @@ def results_ui(split: str, result, key: str = "") -> None:
     st.dataframe([{"mode": m, **{k: round(v, 3) for k, v in vals.items()}} for m, vals in s["modes"].items()],
                  hide_index=True)
     if "answers" in s:
-        a, lat = s["answers"], s["latency_ms"]
-        st.dataframe([{**{k: round(v, 3) for k, v in a.items()}, "p50 ms": round(lat["p50"], 1),
-                       "mean ms": round(lat["mean"], 1), "p95 ms": round(lat["p95"], 1)}], hide_index=True)
+        st.dataframe(answer_rows(s), hide_index=True, height="content")
         st.caption("Answer time: `Index.ask` per question (encode, search, answer), timed exactly as `qa eval` "
                    "times it; the first, untimed answer pays the one-off costs. On a shared machine it follows "
                    "the load: compare with `qa eval` run at the same time.")
@@ -130,7 +146,7 @@ def results_ui(split: str, result, key: str = "") -> None:
         frame = reliability_frame(result.reliability)
         st.markdown("Reliability: hit rate against mean confidence per confidence bin (a calibrated "
                     "confidence sits on the diagonal; on few answers a bin strays by chance: "
-                    "`calibration_error_by_chance` above is what a calibrated tool would show here)")
+                    "the calibration error of a calibrated tool, above, is what one would show here)")
         st.bar_chart(frame[["confidence", "hit rate"]], stack=False)
         st.dataframe(frame.round(3))
     rows = [{"id": r.id, "outcome": ("right abstention" if r.abstained and not r.answerable else
