@@ -312,6 +312,12 @@ def test_answers_by_gold_answer_type(paged_run, tmp_path):
     write_gold_report(tmp_path / "r", {"tiny": {"report": paged_run}}, {"tiny": "Tiny"})
     report = (tmp_path / "r" / "report.md").read_text()
     assert "| report | place | 2 | 0.500 | 0.500 |" in report and "| report | term | 2 | 0.500 | – |" in report
+    # under the answers table, what each figure is measured on: 7 questions, 5 answerable (3 of them
+    # paraphrased), 3 that want a short answer, 3 hits with pages (c1, c2, c3), 2 unanswerable
+    # (u1, p2), of which one refused: 6 answers shown
+    assert ("| report | 5 answerable questions | 3 paraphrased answerable questions | 3 answers that want a "
+            "short answer | 3 hits whose gold names pages | 7 questions' citations | 1 refusal | 2 unanswerable "
+            "questions | 6 answers shown | 6 answers shown |") in report
 
 
 def test_evaluate_splits_counts_progress_over_every_split(monkeypatch):

@@ -97,6 +97,11 @@ def test_answer_figures_read_down_with_what_each_is_measured_on():
     ]
 
 
+def test_one_is_said_in_the_singular():
+    one = {**SUMMARY, "counts": {**SUMMARY["counts"], "answers_shown": 9}}
+    assert answer_rows(one)[1] == {"figure": "abstention precision", "value": 0.5, "measured on": "1 refusal"}
+
+
 def test_gold_sets_side_by_side_are_columns():
     class Result:
         def __init__(self, summary):

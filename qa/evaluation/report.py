@@ -11,7 +11,7 @@ from pathlib import Path
 
 from qa.evaluation.charts import per_document_chart, recall_chart, reliability_chart
 from qa.evaluation.gold import EvalResult
-from qa.evaluation.gold_answers import ANSWER_COLUMNS, by_answer_type
+from qa.evaluation.gold_answers import ANSWER_COLUMNS, answer_figures, by_answer_type
 
 
 def markdown_table(rows: list[list[str]]) -> str:
@@ -34,13 +34,18 @@ def metrics_table(modes: dict) -> str:
 
 
 def answers_table(by_split: dict[str, dict]) -> str:
-    """A Markdown table of the answer figures, one row per split (``{split: summary}``)."""
+    """A Markdown table of the answer figures, one row per split (``{split: summary}``), and under
+    it how many questions, answers or refusals each figure of each split is measured on."""
     rows = [["split", *(head for _, head in ANSWER_COLUMNS), "mean ms", "p95 ms"]]
+    counts = [["measured on", *(head for _, head in ANSWER_COLUMNS)]]
     for split, s in by_split.items():
         a, lat = s.get("answers", {}), s.get("latency_ms", {})
         rows.append([split, *(_cell(a.get(key)) for key, _ in ANSWER_COLUMNS),
                      f"{lat.get('mean', 0):.0f}", f"{lat.get('p95', 0):.0f}"])
-    return markdown_table(rows)
+        of = {key: f"{n} {noun}" for key, _, _, n, noun in answer_figures(s) if n is not None}
+        counts.append([split, *(of.get(key, "–") for key, _ in ANSWER_COLUMNS)])
+    known = any(cell != "–" for row in counts[1:] for cell in row[1:])
+    return markdown_table(rows) + ("\n\n" + markdown_table(counts) if known else "")
 
 
 def answer_type_table(by_split: dict[str, EvalResult]) -> str:
