@@ -167,7 +167,8 @@ def test_pdf_blocks_with_known_pages_and_footnote():
         Page("2", ("line continues on the second page. Done.",)),
     ]
     layout = assemble(pdf_blocks(pages), paged=True)
-    assert layout.text.startswith("Intro text that mentions a figure of 12 units in 2021.1 The next line continues")
+    # the reference mark of footnote 1, moved to the page's end, leaves the body (not "12")
+    assert layout.text.startswith("Intro text that mentions a figure of 12 units in 2021. The next line continues")
     assert layout.text.endswith("1 Source of the figure, a long footnote line that is printed in small type here.")
     assert [s.label for s in layout.pages] == ["1", "2", "1"]
     assert layout.footnotes[0].label == "1"
@@ -215,3 +216,24 @@ def test_ligatures_are_spelt_out_in_every_text_format(tmp_path):
         text = load_file(tmp_path / name).text
         assert "fine-tuned" in text and "flow was effective" in text, (name, text)
         assert not re.search("[\ufb00-\ufb06]", text)
+
+
+@pytest.mark.parametrize("line, dropped", [
+    ("the global space economy at $469 billion in 2021.1 The U.S.", "the global space economy at $469 billion in 2021. The U.S."),
+    ("Space Policy Directives5, other", "Space Policy Directives, other"),
+    ("diplomatic spheres.\u201d7", "diplomatic spheres.\u201d"),
+    ("peaceful cooperation.10 By signing", "peaceful cooperation. By signing"),   # 10, not 1 then "0"
+    ("economic security.8", "economic security."),                            # the next sentence on the next line
+    # decimals, section numbers, names with digits and numbers in the text stay
+    ("Objectives 1.4 (\u201dLead", "Objectives 1.4 (\u201dLead"),
+    ("3.1 Commercial Space Diplomacy:", "3.1 Commercial Space Diplomacy:"),
+    ("grew 5.1 percent", "grew 5.1 percent"),
+    ("the G7, the", "the G7, the"),
+    ("COVID19 cases", "COVID19 cases"),
+    ("Policy 2 articulates", "Policy 2 articulates"),
+    ("article 10 of the Treaty", "article 10 of the Treaty"),
+    ("Directives3, other", "Directives3, other"),                             # 3 is not a footnote moved out
+])
+def test_reference_marks_of_moved_footnotes_leave_the_body(line, dropped):
+    assert cleaning.drop_note_marks(line, {1, 2, 5, 7, 8, 10, 19}) == dropped
+    assert cleaning.drop_note_marks(line, set()) == line

@@ -155,6 +155,20 @@ def has_reference(text: str, number: int) -> bool:
     return re.search(rf"(?<![\d$,]){number}(?![\d,]|\.\d)", text) is not None
 
 
+def drop_note_marks(line: str, numbers: set[int]) -> str:
+    """``line`` without the reference marks of footnotes ``numbers`` (those moved out of its page):
+    a number glued to the lower-case word or the closing quote before it ("Directives5," ->
+    "Directives,", "spheres.”7" -> "spheres.”"; not "G7"), or just after a sentence's full stop,
+    before the next sentence ("2021.1 The" -> "2021. The"). Decimals and section numbers stay
+    ("Objectives 1.4 (", "3.1 Commercial"): that full stop must follow two word characters."""
+    if not numbers:
+        return line
+    alternatives = "|".join(str(n) for n in sorted(numbers, reverse=True))
+    glued = rf"(?:(?<=[a-z]{{2}})|(?<=[)”’\"]))(?:{alternatives})(?=[\s,;:)]|$)"
+    after_stop = rf"(?<=[A-Za-z0-9)]{{2}}\.)(?:{alternatives})(?=\s+[A-Z“\"]|$)"
+    return re.sub(f"{glued}|{after_stop}", "", line)
+
+
 def starts_paragraph(line: str, previous: str, width: int) -> bool:
     """True when ``line`` begins a new paragraph after ``previous`` on a page whose body
     lines are about ``width`` characters: a list item, an opening quote or dash after a
