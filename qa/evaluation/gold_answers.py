@@ -95,28 +95,29 @@ ANSWER_COLUMNS = (("hit_rate", "hit rate"), ("paraphrased_hit_rate", "hit rate, 
                   ("calibration_error_by_chance", "calibration error of a calibrated tool (chance)"))
 
 
-def answer_figures(summary: dict) -> list[tuple[str, str, float, int | None, str]]:
-    """(key, heading, value, how many it is measured on, of what) of each answer figure of a gold
-    summary (with its ``answers``, ``counts`` and ``questions``), in ANSWER_COLUMNS' order, so a
-    figure is read with its denominator: "hit rate, paraphrased 0.786, 14 paraphrased answerable
-    questions"; the count is None where the summary has no counts."""
+def answer_figures(summary: dict) -> list[tuple[str, str, float, str | None]]:
+    """(key, heading, value, what it is measured on) of each answer figure of a gold summary (with
+    its ``answers``, ``counts`` and ``questions``), in ANSWER_COLUMNS' order, so a figure is read
+    with its denominator: "hit rate, paraphrased 0.786, 14 paraphrased answerable questions"; None
+    where the summary has no counts."""
     answers, counts, questions = summary.get("answers", {}), summary.get("counts", {}), summary["questions"]
     shown = counts.get("answers_shown")
-    on = {"hit_rate": (counts.get("answerable"), "answerable question"),
-          "paraphrased_hit_rate": (counts.get("paraphrased"), "paraphrased answerable question"),
+    on = {"hit_rate": (counts.get("answerable"), "answerable question", "answerable questions"),
+          "paraphrased_hit_rate": (counts.get("paraphrased"), "paraphrased answerable question",
+                                   "paraphrased answerable questions"),
           "short_answer_right": (counts.get("short_answer_expected"), "answer that wants a short answer",
                                  "answers that want a short answer"),
           "cited_page_right": (counts.get("hits_with_pages"), "hit whose gold names pages", "hits whose gold names pages"),
           "citation_precision": (questions, "question's citations", "questions' citations"),
-          "abstain_precision": (None if shown is None else questions - shown, "refusal"),
-          "abstain_recall": (counts.get("unanswerable"), "unanswerable question"),
+          "abstain_precision": (None if shown is None else questions - shown, "refusal", "refusals"),
+          "abstain_recall": (counts.get("unanswerable"), "unanswerable question", "unanswerable questions"),
           "calibration_error": (shown, "answer shown", "answers shown"),
           "calibration_error_by_chance": (shown, "answer shown", "answers shown")}
     out = []
     for key, heading in ANSWER_COLUMNS:
         if key in answers:
-            n, one, *many = on[key]
-            out.append((key, heading, answers[key], n, one if n == 1 else (many[0] if many else one + "s")))
+            n, one, many = on[key]
+            out.append((key, heading, answers[key], None if n is None else f"{n} {one if n == 1 else many}"))
     return out
 
 

@@ -42,7 +42,7 @@ def answers_table(by_split: dict[str, dict]) -> str:
         a, lat = s.get("answers", {}), s.get("latency_ms", {})
         rows.append([split, *(_cell(a.get(key)) for key, _ in ANSWER_COLUMNS),
                      f"{lat.get('mean', 0):.0f}", f"{lat.get('p95', 0):.0f}"])
-        of = {key: f"{n} {noun}" for key, _, _, n, noun in answer_figures(s) if n is not None}
+        of = {key: on for key, _, _, on in answer_figures(s) if on}
         counts.append([split, *(of.get(key, "–") for key, _ in ANSWER_COLUMNS)])
     known = any(cell != "–" for row in counts[1:] for cell in row[1:])
     return markdown_table(rows) + ("\n\n" + markdown_table(counts) if known else "")

@@ -98,7 +98,7 @@ def side_by_side_rows(results: dict) -> list[dict]:
         s = result.summary
         figures = [("questions", s["questions"])]
         figures += [(f"hybrid {k}", round(v, 3)) for k, v in s["modes"].get("hybrid", {}).items()]
-        figures += [(heading, round(v, 3)) for _, heading, v, _, _ in answer_figures(s)]
+        figures += [(heading, round(v, 3)) for _, heading, v, _ in answer_figures(s)]
         for figure, value in figures:
             rows.setdefault(figure, {"figure": figure})[name] = value
     return list(rows.values())
@@ -112,8 +112,7 @@ def side_by_side_ui(split: str, results: dict) -> None:
 
 def answer_rows(summary: dict) -> list[dict]:
     """One row per answer figure (its value and what it is measured on), then the answer times."""
-    rows = [{"figure": h, "value": round(v, 3), "measured on": f"{n} {noun}" if n is not None else noun}
-            for _, h, v, n, noun in answer_figures(summary)]
+    rows = [{"figure": h, "value": round(v, 3), "measured on": on or "–"} for _, h, v, on in answer_figures(summary)]
     lat = summary.get("latency_ms") or {}
     rows += [{"figure": f"answer time {name} (ms)", "value": round(lat[name], 1),
               "measured on": f"{summary['questions']} questions"}
