@@ -284,3 +284,14 @@ def test_sentences_shared_out_over_threads_score_as_one_thread_does(monkeypatch)
     assert got[-1] == -1e4 and np.isfinite(got).all() and len(set(got[:-1].tolist())) == 6
     monkeypatch.setenv("QA_ONNX_THREADS", "1")
     assert SentenceScorer(SENTENCES_PATH).workers == 1
+
+
+def test_extra_groups_are_trained_on_beside_squads(tmp_path, tiny_base):  # noqa: F811
+    squad = _tiny_squad(tmp_path / "s.json.gz")
+    s = _settings(tiny_base, squad, listwise=1.0, neg_same=2, batch=2)
+    base = train_sentences(s, tmp_path / "a", tmp_path / "a.csv", progress=False, max_steps=1)
+    extra = [[("How long is the river?", "The river is 40 km long.", 1), ("How long is the river?", "It floods.", 0)],
+             [("Who rules Renia?", "Renia has mountains.", 0)]]   # an unanswerable question: negatives only
+    more = train_sentences(s, tmp_path / "b", tmp_path / "b.csv", progress=False, max_steps=1, extra_groups=extra)
+    assert more["pairs"] == base["pairs"] + 3 and more["positives"] == base["positives"] + 1
+    assert more["total_steps"] == base["total_steps"] + 1   # two more groups, batches of two

@@ -19,6 +19,9 @@ def add_parsers(sub) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--no-rerank", action="store_true",
                    help="do not try reordering the passages by the sentence scorer before reading (faster to fit)")
+    p.add_argument("--scorer-folds", default=None, metavar="DIR",
+                   help="judge each tuning question with the sentence scorer of DIR/foldN trained without its "
+                        "fold (needed when the scorer was trained on the tuning questions; eval/indomain_cv.py)")
     p.add_argument("--linear", action="store_true",
                    help="refit the earlier linear sentence scorer (answer_model.json) instead of the reader's calibration")
 
@@ -28,15 +31,27 @@ def cmd_fit_calibration(args) -> int:
     from qa.evaluation.calibrate import RERANKS, WINDOWS, collect_reads, fit_calibration
     from qa.evaluation.gold import load_gold
     from qa.evaluation.goldsets import gold_set, open_gold_retriever
+    from qa.evaluation.scorer_folds import FoldScorer
     from qa.reader.model import load_reader
     from qa.reader.sentences import load_scorer
 
     reader, scorer = load_reader(), load_scorer()
+    names = [s.strip() for s in args.sets.split(",") if s.strip()]
+    tuning = {n: [q for q in load_gold(gold_set(n).questions) if q.split == "tune"] for n in names}
+    if args.scorer_folds:
+        try:
+            scorer = FoldScorer.load(Path(args.scorer_folds), tuning)
+        except (OSError, ValueError) as exc:
+            print(f"qa: {exc}", file=sys.stderr)
+            return 2
+    elif scorer.card.get("tuning_groups"):
+        print(f"qa: the sentence scorer {scorer.path} was trained on the tuning questions (its card's "
+              "tuning_groups): a fit on its own logits would flatter it. Pass --scorer-folds DIR, the "
+              "models trained without each fold (python eval/indomain_cv.py trains them)", file=sys.stderr)
+        return 2
     by_window: dict[int, list] = {w: [] for w in WINDOWS}
-    for name in [s.strip() for s in args.sets.split(",") if s.strip()]:
-        g = gold_set(name)
-        retriever = open_gold_retriever(g)
-        tune = [q for q in load_gold(g.questions) if q.split == "tune"]
+    for name, tune in tuning.items():
+        retriever = open_gold_retriever(gold_set(name))
         for window in WINDOWS:
             print(f"reading the {name} gold set's tuning questions (windows of {window})", file=sys.stderr)
             by_window[window] += collect_reads(name, retriever, reader, tune,

@@ -57,6 +57,12 @@ class GoldQuestion:
         return bool(self.evidence)
 
 
+def document_group(gold_set: str, q: GoldQuestion) -> str:
+    """The group a question's folds keep together: its gold set and first document (an
+    off-corpus question is a group of its own), so no fold holds another's document."""
+    return f"{gold_set}:{q.docs[0] if q.docs else 'off-corpus:' + q.id}"
+
+
 def load_gold(path: Path) -> list[GoldQuestion]:
     """Read a gold JSONL file; raises QAError naming the file, line and field at fault."""
     if not path.is_file():

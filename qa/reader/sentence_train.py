@@ -150,8 +150,9 @@ def listwise_loss(logits, labels, group_sizes: list[int]):
 
 
 def train_sentences(s: SentenceTrainSettings, work: Path, log_path: Path, progress: bool = True,
-                    max_steps: int | None = None) -> dict:
-    """Run (or resume) training into ``work``; returns a summary. ``work/final`` holds the model."""
+                    max_steps: int | None = None, extra_groups: list | None = None) -> dict:
+    """Run (or resume) training into ``work``; returns a summary. ``work/final`` holds the model.
+    ``extra_groups`` (lists of (question, sentence, label)) are trained on beside SQuAD's groups."""
     import torch
     from transformers import AutoTokenizer
 
@@ -163,7 +164,7 @@ def train_sentences(s: SentenceTrainSettings, work: Path, log_path: Path, progre
     tokenizer = AutoTokenizer.from_pretrained(resolve_model(s.base_model))
     articles = load_squad(s.squad)
     train_ids, dev_ids = split_articles(len(articles), s.dev_articles, s.seed)
-    groups = sentence_groups(articles, train_ids, s)
+    groups = sentence_groups(articles, train_ids, s) + [list(g) for g in extra_groups or ()]
     data = pair_arrays([p for g in groups for p in g], tokenizer, s.max_tokens,
                        [i for i, g in enumerate(groups) for _ in g])
     lengths = data["attention_mask"].sum(axis=1)
