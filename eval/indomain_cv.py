@@ -46,10 +46,9 @@ SETS = ("home", "real")
 
 
 def tuning_questions():
-    from qa.evaluation.gold import load_gold
-    from qa.evaluation.goldsets import gold_set
+    from qa.cli.fit import tuning_questions as tuning
 
-    return {name: [q for q in load_gold(gold_set(name).questions) if q.split == "tune"] for name in SETS}
+    return tuning(list(SETS))
 
 
 def gold_groups(questions: dict) -> dict[str, list[tuple[str, str, int]]]:
@@ -122,18 +121,9 @@ def train_full(groups: dict) -> Path:
 
 
 def fit(scorer) -> dict:
-    from qa.evaluation.calibrate import RERANKS, WINDOWS, collect_reads, fit_calibration
-    from qa.evaluation.goldsets import gold_set, open_gold_retriever
-    from qa.reader.model import load_reader
+    from qa.cli.fit import read_and_fit
 
-    reader, questions = load_reader(), tuning_questions()
-    by_window: dict[int, list] = {w: [] for w in WINDOWS}
-    for name in SETS:
-        retriever = open_gold_retriever(gold_set(name))
-        for window in WINDOWS:
-            by_window[window] += collect_reads(name, retriever, reader, questions[name], ROOT / "eval/cache", window,
-                                              scorer=scorer, reranks=RERANKS)
-    cal, about = fit_calibration(by_window)
+    cal, about = read_and_fit(tuning_questions(), scorer, ROOT / "eval/cache")
     return {"calibration": cal.to_json(), "about": about}
 
 

@@ -26,18 +26,39 @@ def add_parsers(sub) -> None:
                    help="refit the earlier linear sentence scorer (answer_model.json) instead of the reader's calibration")
 
 
+def tuning_questions(names: list[str]) -> dict[str, list]:
+    """Each named gold set's tuning questions."""
+    from qa.evaluation.gold import load_gold
+    from qa.evaluation.goldsets import gold_set
+
+    return {n: [q for q in load_gold(gold_set(n).questions) if q.split == "tune"] for n in names}
+
+
+def read_and_fit(tuning: dict[str, list], scorer, cache: Path | None, rerank: bool = True):
+    """The calibration fit on ``tuning`` (set -> questions) read with the shipped reader and
+    ``scorer`` (rows cached in ``cache``): (Calibration, what was tried)."""
+    from qa.evaluation.calibrate import RERANKS, WINDOWS, collect_reads, fit_calibration
+    from qa.evaluation.goldsets import gold_set, open_gold_retriever
+    from qa.reader.model import load_reader
+
+    reader = load_reader()
+    by_window: dict[int, list] = {w: [] for w in WINDOWS}
+    for name, tune in tuning.items():
+        retriever = open_gold_retriever(gold_set(name))
+        for window in WINDOWS:
+            print(f"reading the {name} gold set's tuning questions (windows of {window})", file=sys.stderr)
+            by_window[window] += collect_reads(name, retriever, reader, tune, cache, window, scorer=scorer,
+                                              reranks=RERANKS if rerank else ())
+    return fit_calibration(by_window)
+
+
 def cmd_fit_calibration(args) -> int:
     from qa.answers.calibration import CALIBRATION_PATH
-    from qa.evaluation.calibrate import RERANKS, WINDOWS, collect_reads, fit_calibration
-    from qa.evaluation.gold import load_gold
-    from qa.evaluation.goldsets import gold_set, open_gold_retriever
     from qa.evaluation.scorer_folds import FoldScorer
-    from qa.reader.model import load_reader
     from qa.reader.sentences import load_scorer
 
-    reader, scorer = load_reader(), load_scorer()
-    names = [s.strip() for s in args.sets.split(",") if s.strip()]
-    tuning = {n: [q for q in load_gold(gold_set(n).questions) if q.split == "tune"] for n in names}
+    scorer = load_scorer()
+    tuning = tuning_questions([s.strip() for s in args.sets.split(",") if s.strip()])
     if args.scorer_folds:
         try:
             scorer = FoldScorer.load(Path(args.scorer_folds), tuning)
@@ -49,15 +70,7 @@ def cmd_fit_calibration(args) -> int:
               "tuning_groups): a fit on its own logits would flatter it. Pass --scorer-folds DIR, the "
               "models trained without each fold (python eval/indomain_cv.py trains them)", file=sys.stderr)
         return 2
-    by_window: dict[int, list] = {w: [] for w in WINDOWS}
-    for name, tune in tuning.items():
-        retriever = open_gold_retriever(gold_set(name))
-        for window in WINDOWS:
-            print(f"reading the {name} gold set's tuning questions (windows of {window})", file=sys.stderr)
-            by_window[window] += collect_reads(name, retriever, reader, tune,
-                                              Path(args.cache) if args.cache else None, window, scorer=scorer,
-                                              reranks=() if args.no_rerank else RERANKS)
-    cal, about = fit_calibration(by_window)
+    cal, about = read_and_fit(tuning, scorer, Path(args.cache) if args.cache else None, not args.no_rerank)
     out = Path(args.out) if args.out else CALIBRATION_PATH
     if not args.dry_run:
         out.write_text(json.dumps(cal.to_json(), indent=1) + "\n", encoding="utf-8")

@@ -29,7 +29,7 @@ from qa.answers.reading import READER_FEATURES, answer_from_reading
 from qa.answers.rerank import Rerank, passage_sentences, reranked
 from qa.evaluation.answer_data import cached_rows
 from qa.evaluation.answer_metrics import is_hit, short_answer_right
-from qa.evaluation.gold import GoldQuestion
+from qa.evaluation.gold import GoldQuestion, document_group, fold_index
 from qa.evaluation.logistic import fit_linear
 from qa.evaluation.refusal import MAX_WRONG_REFUSALS, _best_refusal, log_loss
 from qa.reader.sentences import Judge
@@ -114,8 +114,7 @@ def read_row(gold_set: str, q: GoldQuestion, retriever: Retriever, reader, qvec,
                 quote, short = text[ans.start:ans.end], text[ans.short_start:ans.short_end]
                 pools[k] = [list(ans.features), bool(q.answerable and is_hit(quote, q.answers)),
                             bool(q.answerable and short_answer_right(short, q.answers)), "", ""]
-    group = f"{gold_set}:{q.docs[0] if q.docs else 'off-corpus:' + q.id}"
-    return ReadRow(gold_set, q.id, q.split, group, q.answerable, q.paraphrased, q.answer_type, pools, linear)
+    return ReadRow(gold_set, q.id, q.split, document_group(gold_set, q), q.answerable, q.paraphrased, q.answer_type, pools, linear)
 
 
 def choices(scorer: bool) -> list[tuple[float, float, bool]]:
@@ -175,8 +174,7 @@ def out_of_fold(rows: list[ReadRow], k: str, l2: float, folds: int = FOLDS) -> n
     """Each row's probability from a model fit on the other folds (folds by document group), for
     the answers under key ``k`` (pool size and rank weight)."""
     x, y = _xy(rows, k)
-    groups = sorted({r.group for r in rows})
-    fold_of = {g: i % folds for i, g in enumerate(groups)}
+    fold_of = fold_index((r.group for r in rows), folds)
     fold = np.array([fold_of[r.group] for r in rows])
     out = np.zeros(len(rows))
     for f in range(folds):

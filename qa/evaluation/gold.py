@@ -63,6 +63,12 @@ def document_group(gold_set: str, q: GoldQuestion) -> str:
     return f"{gold_set}:{q.docs[0] if q.docs else 'off-corpus:' + q.id}"
 
 
+def fold_index(groups, folds: int) -> dict[str, int]:
+    """group -> fold: the groups sorted, the i-th in fold i mod ``folds`` (the out-of-fold fits and
+    the sentence scorer's fold models assign alike)."""
+    return {g: i % folds for i, g in enumerate(sorted(set(groups)))}
+
+
 def load_gold(path: Path) -> list[GoldQuestion]:
     """Read a gold JSONL file; raises QAError naming the file, line and field at fault."""
     if not path.is_file():

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.evaluation.answer_metrics import is_hit
-from qa.evaluation.gold import GoldQuestion, document_group
+from qa.evaluation.gold import GoldQuestion, document_group, fold_index
 
 FOLDS = 5
 EVIDENCE_SIMILARITY = 80   # rapidfuzz partial ratio of a positive sentence to the question's evidence
@@ -48,10 +48,9 @@ def label_sentences(q: GoldQuestion, sentences: list[str], logits: list[float],
 
 
 def fold_of(questions: dict[str, list[GoldQuestion]], folds: int = FOLDS) -> dict[str, int]:
-    """"set:id" -> fold, whole documents together: the document groups sorted, the i-th in fold
-    i mod ``folds`` (as qa.evaluation.calibrate.out_of_fold)."""
-    groups = sorted({document_group(n, q) for n, qs in questions.items() for q in qs})
-    index = {g: i % folds for i, g in enumerate(groups)}
+    """"set:id" -> fold, whole documents together, assigned as qa.evaluation.calibrate.out_of_fold
+    assigns them (``fold_index``)."""
+    index = fold_index((document_group(n, q) for n, qs in questions.items() for q in qs), folds)
     return {f"{n}:{q.id}": index[document_group(n, q)] for n, qs in questions.items() for q in qs}
 
 
