@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from test_reader import _tiny_squad, tiny_base  # noqa: F401  (the tiny BERT fixture and SQuAD file)
 
-from qa.reader.sentence_data import answer_sentence, other_sentences, sentence_groups, sentence_pairs, without_answer
+from qa.reader.sentence_data import (answer_sentence, other_sentences, sentence_groups, sentence_pairs, without_answer,
+                                     word_overlap)
 from qa.reader.sentence_train import SentenceTrainSettings, train_sentences
 from qa.reader.squad import Example, load_squad
 
@@ -50,6 +51,26 @@ def test_groups_hold_one_question_each_answer_first(tmp_path):
     more = sentence_groups(articles, [0, 1], _settings("unused", "unused", questions=20, neg_same=1, neg_other=1.0,
                                                        other_sents=3))
     assert sum(map(len, more)) > sum(map(len, groups)) and [g[:2] for g in more] == [g[:2] for g in groups]
+
+
+def test_word_overlap_by_hand():
+    # content words of the question: capital, renia, city (stop words dropped); the sentence holds two
+    assert word_overlap("Which city is the capital of Renia?", "Kalo is the capital of Renia.") == pytest.approx(2 / 3)
+    assert word_overlap("Where is the seat of government?", "Kalo is the capital of Renia.") == 0.0
+    assert word_overlap("Is it?", "Anything.") == 1.0   # no content word: never counted as paraphrased
+
+
+def test_paraphrased_questions_only_with_max_overlap(tmp_path):
+    articles = load_squad(_tiny_squad(tmp_path / "s.json.gz"))
+    every = sentence_groups(articles, [0, 1], _settings("unused", "unused", questions=72, neg_same=1))
+    low = sentence_groups(articles, [0, 1], _settings("unused", "unused", questions=10, neg_same=1, max_overlap=0.7))
+    shares = {g[0][0]: word_overlap(g[0][0], g[0][1]) for g in every}
+    assert len(low) == 10 and all(word_overlap(g[0][0], g[0][1]) <= 0.7 for g in low)
+    # the first ten such questions of the same shuffled order, no other
+    assert [g[0][0] for g in low] == [q for q in (g[0][0] for g in every) if shares[q] <= 0.7][:10]
+    assert any(v > 0.7 for v in shares.values())
+    with pytest.raises(ValueError, match="max_overlap"):
+        _settings("unused", "unused", max_overlap=1.5)
 
 
 def test_retrieved_negatives_come_from_another_article_by_hand():

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import random
 import re
+from dataclasses import replace
 
 import numpy as np
 
@@ -98,15 +99,37 @@ def retrieved_paragraphs(articles: list[list[list[Example]]], train_ids: list[in
     return out
 
 
+def word_overlap(question: str, sentence: str) -> float:
+    """The share of ``question``'s content words that ``sentence`` holds (1.0 for a question with none)."""
+    q = _words(question)
+    return len(q & _words(sentence)) / len(q) if q else 1.0
+
+
+def overlap_pool(articles: list[list[list[Example]]], train_ids: list[int], s, rng: random.Random) -> list[Example]:
+    """``question_pool``'s order after ``s.skip``, keeping the first ``s.questions`` questions whose answer
+    sentence holds at most ``s.max_overlap`` of their content words (``word_overlap``): the paraphrased
+    questions, where the answer's sentence says it in other words."""
+    full = question_pool(articles, train_ids, replace(s, questions=len(articles) * 10**4), rng)
+    keep = []
+    for ex in full:
+        span = answer_sentence(ex)
+        if span is not None and word_overlap(ex.question, ex.context[span[0]:span[1]]) <= s.max_overlap:
+            keep.append(ex)
+            if len(keep) == s.questions:
+                break
+    return keep
+
+
 def sentence_groups(articles: list[list[list[Example]]], train_ids: list[int], s) -> list[list[tuple[str, str, int]]]:
     """One group of (question, sentence, label) per training question of ``s.questions`` (after
     ``s.skip``): its answer sentence first, then ``s.neg_same`` others of its paragraph and, with
     probability ``s.neg_other``, the ``s.other_sents`` sentences of the closest other paragraph that
     share most words with the question, then the ``s.neg_retrieved`` such sentences of the best BM25
     paragraph of another article, then with ``s.neg_removed`` the answer sentence without its answer
-(``without_answer``). Runs without ``neg_retrieved`` and ``neg_removed`` draw what they drew before them."""
+(``without_answer``). With ``s.max_overlap`` < 1 the questions are those of ``overlap_pool``. Runs
+without ``neg_retrieved``, ``neg_removed`` and ``max_overlap`` draw what they drew before them."""
     rng = random.Random(s.seed)
-    pool = question_pool(articles, train_ids, s, rng)
+    pool = overlap_pool(articles, train_ids, s, rng) if s.max_overlap < 1 else question_pool(articles, train_ids, s, rng)
     para_words = paragraph_words(articles, train_ids)
     n_retrieved = s.neg_retrieved
     retrieved = retrieved_paragraphs(articles, train_ids, pool) if n_retrieved else [None] * len(pool)
