@@ -69,6 +69,12 @@ def test_paraphrased_questions_only_with_max_overlap(tmp_path):
     # the first ten such questions of the same shuffled order, no other
     assert [g[0][0] for g in low] == [q for q in (g[0][0] for g in every) if shares[q] <= 0.7][:10]
     assert any(v > 0.7 for v in shares.values())
+    # half of them from the questions above the bound instead, each half in the same order
+    mixed = sentence_groups(articles, [0, 1], _settings("unused", "unused", questions=10, neg_same=1, max_overlap=0.7,
+                                                        overlap_mix=0.5))
+    order = [g[0][0] for g in every]
+    assert sorted(g[0][0] for g in mixed) == sorted([q for q in order if shares[q] <= 0.7][:5]
+                                                    + [q for q in order if shares[q] > 0.7][:5])
     with pytest.raises(ValueError, match="max_overlap"):
         _settings("unused", "unused", max_overlap=1.5)
 

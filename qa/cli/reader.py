@@ -50,6 +50,8 @@ def add_parsers(sub) -> None:
     c.add_argument("--max-overlap", type=float, default=t.max_overlap,
                    help="train only on questions sharing at most this share of their content words with the answer's "
                         "sentence (paraphrased questions; default 1: every question)")
+    c.add_argument("--overlap-mix", type=float, default=t.overlap_mix,
+                   help="with --max-overlap: this share of the questions taken from those above it instead (default 0)")
     c.add_argument("--max-steps", type=int, default=None, help="stop after this many steps (a trial)")
     c.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -88,7 +90,7 @@ def cmd_train_sentences(args) -> int:
     from qa.reader.squad import DEFAULT_SQUAD
 
     names = ("base_model", "init", "questions", "skip", "dev_articles", "dev_questions", "max_tokens", "neg_same",
-             "neg_other", "other_sents", "neg_retrieved", "neg_removed", "max_overlap", "listwise", "batch", "lr", "warmup", "seed", "eval_every", "checkpoint_minutes", "threads", "steps")
+             "neg_other", "other_sents", "neg_retrieved", "neg_removed", "max_overlap", "overlap_mix", "listwise", "batch", "lr", "warmup", "seed", "eval_every", "checkpoint_minutes", "threads", "steps")
     try:
         s = SentenceTrainSettings(squad=args.squad or str(DEFAULT_SQUAD), **{n: getattr(args, n) for n in names})
     except ValueError as exc:

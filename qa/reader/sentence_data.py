@@ -108,14 +108,22 @@ def word_overlap(question: str, sentence: str) -> float:
 def overlap_pool(articles: list[list[list[Example]]], train_ids: list[int], s, rng: random.Random) -> list[Example]:
     """``question_pool``'s order after ``s.skip``, keeping the first ``s.questions`` questions whose answer
     sentence holds at most ``s.max_overlap`` of their content words (``word_overlap``): the paraphrased
-    questions, where the answer's sentence says it in other words."""
+    questions, where the answer's sentence says it in other words. With ``s.overlap_mix`` > 0 that share
+    of the ``s.questions`` are the first questions above ``s.max_overlap`` instead (the ordinary ones
+    beside them), in the same order."""
     full = question_pool(articles, train_ids, replace(s, questions=len(articles) * 10**4), rng)
+    ordinary = round(s.questions * s.overlap_mix)
+    want = {True: s.questions - ordinary, False: ordinary}
     keep = []
     for ex in full:
         span = answer_sentence(ex)
-        if span is not None and word_overlap(ex.question, ex.context[span[0]:span[1]]) <= s.max_overlap:
+        if span is None:
+            continue
+        low = word_overlap(ex.question, ex.context[span[0]:span[1]]) <= s.max_overlap
+        if want[low]:
             keep.append(ex)
-            if len(keep) == s.questions:
+            want[low] -= 1
+            if not any(want.values()):
                 break
     return keep
 

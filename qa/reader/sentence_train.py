@@ -46,6 +46,7 @@ class SentenceTrainSettings:
     neg_retrieved: int = 0  # sentences from the best BM25 paragraph of another article
     neg_removed: int = 0    # 1: also the answer sentence with the answer taken out (a near miss)
     max_overlap: float = 1.0  # only questions sharing at most this share of their words with the answer's sentence
+    overlap_mix: float = 0.0  # with max_overlap: this share of the questions taken from those above it
     listwise: float = 0.0   # weight of the softmax loss over each question's group (0: pairs only)
     batch: int = 32         # pairs per batch; with ``listwise``, questions (groups) per batch
     lr: float = 5e-5
@@ -68,8 +69,8 @@ class SentenceTrainSettings:
             raise ValueError("listwise is a loss weight (0 or more)")
         if not 0 <= self.neg_other <= 1:
             raise ValueError("neg_other is a probability (0..1)")
-        if not 0 <= self.max_overlap <= 1:
-            raise ValueError("max_overlap is a share of the question's words (0..1)")
+        if not 0 <= self.max_overlap <= 1 or not 0 <= self.overlap_mix <= 1:
+            raise ValueError("max_overlap is a share of the question's words and overlap_mix a share of the questions (0..1)")
         if self.init and not Path(self.init).is_file():
             raise ValueError(f"{self.init}: no model to start from (--init wants an exported reader.onnx or sentences.onnx)")
         if not 32 <= self.max_tokens <= 512:
