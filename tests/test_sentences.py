@@ -148,6 +148,16 @@ def test_a_chain_of_runs_names_an_export_made_elsewhere():
     assert _earlier_export({}) == ""
 
 
+def test_the_card_command_names_every_flag_set():
+    from qa.reader.export import sentence_flags
+
+    base = {"init": "a.onnx", "questions": 3000, "skip": 0, "neg_same": 4, "neg_removed": 0, "lr": 2e-05}
+    assert sentence_flags(base | {"max_overlap": 1.0, "overlap_mix": 0.0}) == \
+        "--init a.onnx --questions 3000 --neg-same 4 --lr 2e-05"
+    assert sentence_flags(base | {"max_overlap": 0.34, "overlap_mix": 0.5}) == \
+        "--init a.onnx --questions 3000 --neg-same 4 --max-overlap 0.34 --overlap-mix 0.5 --lr 2e-05"
+
+
 def test_listwise_loss_by_hand():
     import torch
 

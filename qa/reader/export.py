@@ -129,14 +129,23 @@ def export_sentences(model_dir: Path, out: Path, quantize: bool = True, command:
             "tokenizer": "tokenizer.json", "max_tokens": settings.get("max_tokens", 128),
             "base_model": settings.get("base_model", ""), "training": training,
             "command": command or (_earlier_export(training.get("started_from") or {}) + " && ").lstrip(" &")
-            + "qa train-sentences " + " ".join(
-                f"--{n.replace('_', '-')} {settings[n]}" for n in ("init", "questions", "skip", "neg_same", "neg_other",
-                                                                 "other_sents", "neg_retrieved", "neg_removed", "listwise", "batch", "lr", "seed", "steps")
-                if settings.get(n) not in (None, "", 0)) + _work_flags(training.get("work", ".sentences-train")),
+            + "qa train-sentences " + sentence_flags(settings) + _work_flags(training.get("work", ".sentences-train")),
             "torch": torch.__version__}
     out.with_name("sentences.json").write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
     print(f"qa: wrote {out} ({card['bytes'] / 1e6:.1f} MB, {card['weights']})", file=sys.stderr)
     return card
+
+
+SENTENCE_FLAGS = ("init", "questions", "skip", "neg_same", "neg_other", "other_sents", "neg_retrieved", "neg_removed",
+                  "max_overlap", "overlap_mix", "listwise", "batch", "lr", "seed", "steps")
+# flags whose default is not 0 and that a command leaves out at their default
+UNSAID = {"max_overlap": 1.0}
+
+
+def sentence_flags(settings: dict) -> str:
+    """The ``qa train-sentences`` flags of a run's ``settings`` (those set, in SENTENCE_FLAGS' order)."""
+    return " ".join(f"--{n.replace('_', '-')} {settings[n]}" for n in SENTENCE_FLAGS
+                    if settings.get(n) not in (None, "", 0) and settings.get(n) != UNSAID.get(n))
 
 
 def _earlier_export(started_from: dict) -> str:
