@@ -77,6 +77,8 @@ def test_paraphrased_questions_only_with_max_overlap(tmp_path):
                                                     + [q for q in order if shares[q] > 0.7][:5])
     with pytest.raises(ValueError, match="max_overlap"):
         _settings("unused", "unused", max_overlap=1.5)
+    with pytest.raises(ValueError, match="set max_overlap below 1"):
+        _settings("unused", "unused", overlap_mix=0.5)
 
 
 def test_retrieved_negatives_come_from_another_article_by_hand():

@@ -71,6 +71,8 @@ class SentenceTrainSettings:
             raise ValueError("neg_other is a probability (0..1)")
         if not 0 <= self.max_overlap <= 1 or not 0 <= self.overlap_mix <= 1:
             raise ValueError("max_overlap is a share of the question's words and overlap_mix a share of the questions (0..1)")
+        if self.overlap_mix and self.max_overlap == 1:
+            raise ValueError("overlap_mix mixes questions above max_overlap with those below it: set max_overlap below 1")
         if self.init and not Path(self.init).is_file():
             raise ValueError(f"{self.init}: no model to start from (--init wants an exported reader.onnx or sentences.onnx)")
         if not 32 <= self.max_tokens <= 512:
