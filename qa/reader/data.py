@@ -30,12 +30,17 @@ def _words(text: str) -> set[str]:
     return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
 
 
-def question_pool(articles: list[list[list[Example]]], train_ids: list[int], s, rng: random.Random) -> list[Example]:
-    """The training questions: ``s.questions`` of the articles ``train_ids``, shuffled with ``rng``,
-    after the first ``s.skip`` (those an earlier run saw)."""
+def shuffled_questions(articles: list[list[list[Example]]], train_ids: list[int], rng: random.Random) -> list[Example]:
+    """Every question of the articles ``train_ids``, shuffled with ``rng``: the order runs take them in."""
     pool = [ex for a in train_ids for para in articles[a] for ex in para]
     rng.shuffle(pool)
-    return pool[s.skip: s.skip + s.questions]
+    return pool
+
+
+def question_pool(articles: list[list[list[Example]]], train_ids: list[int], s, rng: random.Random) -> list[Example]:
+    """The training questions: ``s.questions`` of ``shuffled_questions``, after the first ``s.skip``
+    (those an earlier run saw)."""
+    return shuffled_questions(articles, train_ids, rng)[s.skip: s.skip + s.questions]
 
 
 def paragraph_words(articles: list[list[list[Example]]], train_ids: list[int]) -> dict[tuple[int, int], set[str]]:

@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import random
 import re
-from dataclasses import replace
 
 import numpy as np
 
 from qa.ingestion.chunking import split_sentences
-from qa.reader.data import _words, closest_other_paragraph, paragraph_words, question_pool
+from qa.reader.data import _words, closest_other_paragraph, paragraph_words, question_pool, shuffled_questions
 from qa.reader.squad import Example
 from qa.reader.windows import make_windows
 from qa.retrieval.bm25 import build_bm25
@@ -106,12 +105,12 @@ def word_overlap(question: str, sentence: str) -> float:
 
 
 def overlap_pool(articles: list[list[list[Example]]], train_ids: list[int], s, rng: random.Random) -> list[Example]:
-    """``question_pool``'s order after ``s.skip``, keeping the first ``s.questions`` questions whose answer
+    """``shuffled_questions`` after ``s.skip``, keeping the first ``s.questions`` questions whose answer
     sentence holds at most ``s.max_overlap`` of their content words (``word_overlap``): the paraphrased
     questions, where the answer's sentence says it in other words. With ``s.overlap_mix`` > 0 that share
     of the ``s.questions`` are the first questions above ``s.max_overlap`` instead (the ordinary ones
     beside them), in the same order."""
-    full = question_pool(articles, train_ids, replace(s, questions=len(articles) * 10**4), rng)
+    full = shuffled_questions(articles, train_ids, rng)[s.skip:]
     ordinary = round(s.questions * s.overlap_mix)
     want = {True: s.questions - ordinary, False: ordinary}
     keep = []
