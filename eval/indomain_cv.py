@@ -24,6 +24,13 @@ INDOMAIN_BASE names the SQuAD-only scorer to continue (default: the packaged one
 itself have seen the tuning questions); INDOMAIN_WORK the folder (.indomain); INDOMAIN_REPEAT,
 INDOMAIN_SQUAD and INDOMAIN_LR the times each tuning group is trained on (4), the SQuAD questions
 beside them (150) and the peak learning rate (1e-4).
+
+INDOMAIN_TRAIN names a file of training questions (the gold format, on the real set's tuning
+documents: eval/train_questions.jsonl, written for training and asking nothing a gold question
+asks). Their groups are made as the tuning questions' are and trained on beside them, each in the
+fold of its document: a fold's model never sees a training question on a document it is judged
+on. A training question on a document of no tuning question is trained on in every fold; one on a
+reporting document is an error.
 """
 
 from __future__ import annotations
@@ -38,11 +45,13 @@ sys.path.insert(0, str(ROOT))
 
 WORK = Path(os.environ.get("INDOMAIN_WORK", ROOT / ".indomain"))
 REPEAT = int(os.environ.get("INDOMAIN_REPEAT", 4))   # times each tuning group is trained on
+TRAIN_REPEAT = int(os.environ.get("INDOMAIN_TRAIN_REPEAT", REPEAT))   # and each training question's
 # the scorer the runs continue and whose logits pick the hard negatives: the shipped one (the
 # fifth SQuAD run), which must not itself have seen the tuning questions
 BASE = Path(os.environ.get("INDOMAIN_BASE", ROOT / "qa/reader/sentences.onnx"))
 DEPTH = 20
 SETS = ("home", "real")
+TRAIN = os.environ.get("INDOMAIN_TRAIN", "")
 
 
 def tuning_questions():
@@ -51,8 +60,9 @@ def tuning_questions():
     return tuning(list(SETS))
 
 
-def gold_groups(questions: dict) -> dict[str, list[tuple[str, str, int]]]:
-    """set:id -> the question's group of (question, sentence, label), hardest negatives first."""
+def gold_groups(questions: dict, retriever_of=None) -> dict[str, list[tuple[str, str, int]]]:
+    """set:id -> the question's group of (question, sentence, label), hardest negatives first
+    (``retriever_of``: the gold set whose index a set's questions are asked of, default itself)."""
     from qa.answers.rerank import passage_sentences
     from qa.evaluation.goldsets import gold_set, open_gold_retriever
     from qa.evaluation.scorer_folds import label_sentences
@@ -61,7 +71,7 @@ def gold_groups(questions: dict) -> dict[str, list[tuple[str, str, int]]]:
 
     scorer, out = load_scorer(str(BASE)), {}
     for name, qs in questions.items():
-        retriever = open_gold_retriever(gold_set(name))
+        retriever = open_gold_retriever(gold_set((retriever_of or {}).get(name, name)))
         for q in qs:
             qvec = retriever.encode(q.question)
             hits = retriever.search(q.question, SearchSettings(k=DEPTH), query_vector=qvec)[:DEPTH]
@@ -81,6 +91,22 @@ def settings():
                                  batch=6, lr=float(os.environ.get("INDOMAIN_LR", 1e-4)), dev_questions=100, eval_every=10_000, threads=2)
 
 
+def training_questions() -> list:
+    """The questions of INDOMAIN_TRAIN (none without it), checked to lie on the real set's tuning
+    documents or on documents of neither split."""
+    from qa.evaluation.gold import load_gold
+    from qa.evaluation.goldsets import gold_set
+
+    if not TRAIN:
+        return []
+    qs = load_gold(Path(TRAIN))
+    report = {d for q in load_gold(gold_set("real").questions) if q.split == "report" for d in q.docs}
+    bad = sorted({d for q in qs for d in q.docs if d in report})
+    if bad:
+        sys.exit(f"{TRAIN}: training questions on reporting documents ({', '.join(bad)}): they would flatter the reporting split")
+    return qs
+
+
 def train_folds(groups: dict, folds: dict[str, int]) -> None:
     from qa.evaluation.scorer_folds import FOLDS
     from qa.reader.export import export_sentences
@@ -90,8 +116,11 @@ def train_folds(groups: dict, folds: dict[str, int]) -> None:
         out = WORK / f"fold{f}" / "sentences.onnx"
         if out.is_file():
             continue
-        extra = [g for k, g in groups.items() if folds[k] != f] * REPEAT
-        print(f"fold {f}: {len(extra) // REPEAT} tuning groups {REPEAT} times, {sum(len(g) for g in extra)} sentences", file=sys.stderr)
+        extra = [g for k, g in groups.items() if k.startswith("train:") and folds[k] != f] * TRAIN_REPEAT + \
+            [g for k, g in groups.items() if not k.startswith("train:") and folds[k] != f] * REPEAT
+        seen = sum(folds[k] != f for k in groups)
+        print(f"fold {f}: {seen} groups (training questions {TRAIN_REPEAT} times, tuning {REPEAT}), "
+              f"{sum(len(g) for g in extra)} sentences", file=sys.stderr)
         work = WORK / f"train{f}"
         summary = train_sentences(settings(), work, WORK / f"log{f}.csv", extra_groups=extra)
         print(json.dumps({k: summary[k] for k in ("steps", "pairs", "first_loss", "last_loss", "seconds")}), file=sys.stderr)
@@ -110,10 +139,13 @@ def train_full(groups: dict) -> Path:
     out = WORK / "full" / "sentences.onnx"
     if not out.is_file():
         work = WORK / "train-full"
-        summary = train_sentences(settings(), work, WORK / "log-full.csv", extra_groups=list(groups.values()) * REPEAT)
+        extra = [g for k, g in groups.items() if k.startswith("train:")] * TRAIN_REPEAT + \
+            [g for k, g in groups.items() if not k.startswith("train:")] * REPEAT
+        summary = train_sentences(settings(), work, WORK / "log-full.csv", extra_groups=extra)
         print(json.dumps({k: summary[k] for k in ("steps", "pairs", "first_loss", "last_loss", "seconds")}), file=sys.stderr)
         card = export_sentences(work / "final", out)
-        card["tuning_groups"] = {"groups": len(groups), "repeated": REPEAT,
+        card["tuning_groups"] = {"groups": len(groups), "repeated": REPEAT, "training_questions": TRAIN or None,
+                                 "training_repeated": TRAIN_REPEAT,
                                  "sha256": hashlib.sha256((WORK / "groups.json").read_bytes()).hexdigest(),
                                  "folds": f"{WORK}/fold0.. (qa fit-answers --scorer-folds {WORK})"}
         out.with_name("sentences.json").write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
@@ -137,17 +169,21 @@ def group_accuracy(folds: dict[str, int]) -> dict:
 
     base = SentenceScorer(BASE)
     models = [SentenceScorer(WORK / f"fold{f}" / "sentences.onnx") for f in range(FOLDS)]
-    right: dict[str, list[bool]] = {"base": [], "out of fold": [], "in sample (the fold models)": []}
-    for k, group in load_groups().items():
-        labels = np.array([p[2] for p in group])
-        if not labels.any():
-            continue
-        q, sents = group[0][0], [p[1] for p in group]
-        first = lambda m: bool(labels[int(np.argmax(m.score(q, sents)))])  # noqa: E731
-        right["base"].append(first(base))
-        right["out of fold"].append(first(models[folds[k]]))
-        right["in sample (the fold models)"].append(first(models[(folds[k] + 1) % FOLDS]))
-    return {k: round(float(np.mean(v)), 4) for k, v in right.items()} | {"groups": len(right["base"])}
+    out = {}
+    for kind in ("tuning", "train"):
+        right: dict[str, list[bool]] = {"base": [], "out of fold": [], "in sample (the fold models)": []}
+        for k, group in load_groups().items():
+            labels = np.array([p[2] for p in group])
+            if not labels.any() or k.startswith("train:") != (kind == "train") or folds[k] < 0:
+                continue
+            q, sents = group[0][0], [p[1] for p in group]
+            first = lambda m: bool(labels[int(np.argmax(m.score(q, sents)))])  # noqa: E731
+            right["base"].append(first(base))
+            right["out of fold"].append(first(models[folds[k]]))
+            right["in sample (the fold models)"].append(first(models[(folds[k] + 1) % FOLDS]))
+        if right["base"]:
+            out[kind] = {k: round(float(np.mean(v)), 4) for k, v in right.items()} | {"groups": len(right["base"])}
+    return out
 
 
 def load_groups() -> dict:
@@ -155,16 +191,18 @@ def load_groups() -> dict:
 
 
 def main(argv: list[str]) -> None:
-    from qa.evaluation.scorer_folds import FoldScorer, fold_of
+    from qa.evaluation.scorer_folds import FoldScorer, fold_of, training_fold_of
     from qa.reader.sentences import load_scorer
 
     questions = tuning_questions()
+    train = training_questions()
     folds = fold_of(questions)
+    every_fold = folds | training_fold_of(train, questions)
     if json.loads(BASE.with_name("sentences.json").read_text(encoding="utf-8")).get("tuning_groups"):
         sys.exit(f"{BASE} was trained on the tuning questions: set INDOMAIN_BASE to the SQuAD-only scorer it continued "
                  "(its card's command says how to get it)")
     if "groups" in argv:
-        print(json.dumps(group_accuracy(folds), indent=1))
+        print(json.dumps(group_accuracy(every_fold), indent=1))
         return
     if "full" in argv:
         print(train_full(load_groups()))
@@ -173,11 +211,14 @@ def main(argv: list[str]) -> None:
         WORK.mkdir(exist_ok=True)
         path = WORK / "groups.json"
         if not path.is_file():
-            path.write_text(json.dumps(gold_groups(questions)), encoding="utf-8")
+            groups = gold_groups(questions) | gold_groups({"train": train}, {"train": "real"})
+            path.write_text(json.dumps(groups), encoding="utf-8")
         groups = load_groups()
+        if set(groups) != set(every_fold):
+            sys.exit(f"{path} was made for other questions: move it away (or set INDOMAIN_WORK) and run again")
         print(f"{len(groups)} groups, {sum(any(p[2] for p in g) for g in groups.values())} with a positive", file=sys.stderr)
         (WORK / "folds.json").write_text(json.dumps(folds, indent=0), encoding="utf-8")
-        train_folds(groups, folds)
+        train_folds(groups, every_fold)
     result = {"base": fit(load_scorer(str(BASE))), "folds": fit(FoldScorer.load(WORK, questions))}
     (WORK / "result.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
     keys = ("hit_answerable_mean_of_sets", "refusal_f1_with_linear_refusal", "refusal_f1_alone", "oof_log_loss", "passages")

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from qa.evaluation.gold import GoldQuestion, document_group
-from qa.evaluation.scorer_folds import FoldScorer, fold_of, label_sentences
+from qa.evaluation.scorer_folds import FoldScorer, fold_of, label_sentences, training_fold_of
 
 Q = GoldQuestion("q1", "Where was the second session held?", ("Geneva",),
                  ("the second session was held in Geneva, from 1 to 5 April 2013",), split="tune", docs=("gge",))
@@ -45,6 +45,19 @@ def test_folds_keep_documents_together_and_match_the_fits_assignment():
         for q in qs:
             assert folds[f"{n}:{q.id}"] == groups.index(document_group(n, q)) % 5
     assert document_group("real", questions["real"][-1]) == "real:off-corpus:off"
+
+
+def test_a_training_question_goes_in_its_documents_fold():
+    questions = _questions(7)      # doc0..doc6 in both sets: 14 groups, and one off the corpus
+    train = [GoldQuestion("t1", "a?", ("x",), ("x y",), split="tune", docs=("doc3",)),
+             GoldQuestion("t2", "b?", (), (), split="tune", docs=("doc9",)),        # no tuning question on it
+             GoldQuestion("t3", "c?", (), (), split="tune", docs=("doc3",))]
+    groups = sorted({document_group(n, q) for n, qs in questions.items() for q in qs})
+    assert training_fold_of(train, questions) == {"train:t1": groups.index("real:doc3") % 5, "train:t2": -1,
+                                                  "train:t3": groups.index("real:doc3") % 5}
+    # the same document as a home question is another group: another fold
+    assert training_fold_of(train[:1], questions, "home") == {"train:t1": groups.index("home:doc3") % 5}
+    assert groups.index("real:doc3") % 5 != groups.index("home:doc3") % 5
 
 
 class _Model:

@@ -9,7 +9,8 @@ assigned as ``qa fit-answers`` assigns its own.
 
 - ``label_sentences``: one question's group, (question, sentence, label), from the sentences of
   its retrieved passages (pure; the labelling is what a test can check by hand);
-- ``fold_of``: question -> fold;
+- ``fold_of``: question -> fold; ``training_fold_of``: a training question (written for training,
+  not a gold question) -> the fold of its document among the tuning questions', -1 for none;
 - ``FoldScorer``: a scorer that judges each question with its fold's model (``qa fit-answers
   --scorer-folds DIR``).
 """
@@ -52,6 +53,15 @@ def fold_of(questions: dict[str, list[GoldQuestion]], folds: int = FOLDS) -> dic
     assigns them (``fold_index``)."""
     index = fold_index((document_group(n, q) for n, qs in questions.items() for q in qs), folds)
     return {f"{n}:{q.id}": index[document_group(n, q)] for n, qs in questions.items() for q in qs}
+
+
+def training_fold_of(train: list[GoldQuestion], questions: dict[str, list[GoldQuestion]], gold_set: str = "real",
+                     folds: int = FOLDS) -> dict[str, int]:
+    """"train:id" -> the fold of its document (as a question of ``gold_set``) among ``questions``'
+    folds, so that a fold's model never trains on a question about a document it is judged on;
+    -1 where no tuning question is on its document (every fold's model may train on it)."""
+    index = fold_index((document_group(n, q) for n, qs in questions.items() for q in qs), folds)
+    return {f"train:{q.id}": index.get(document_group(gold_set, q), -1) for q in train}
 
 
 class FoldScorer:
