@@ -39,7 +39,7 @@ def main() -> int:
     from qa.answers.calibration import CALIBRATION_PATH, Calibration
     from qa.answers.reading import READER_FEATURES
     from qa.evaluation.answer_metrics import expected_calibration_error
-    from qa.evaluation.calibrate import FOLDS, L2S, RERANKS, _xy, collect_reads, key
+    from qa.evaluation.calibrate import FOLDS, L2S, RERANKS, _xy, calibration_key, collect_reads, linear_refusals
     from qa.evaluation.gold import load_gold
     from qa.evaluation.goldsets import gold_set, open_gold_retriever
     from qa.evaluation.logistic import fit_linear
@@ -56,11 +56,11 @@ def main() -> int:
         rows += collect_reads(name, open_gold_retriever(g), reader, tune, ROOT / "eval" / "cache", cal.window,
                               scorer=scorer, reranks=RERANKS)
         first.update(first_passage_logits(name, open_gold_retriever(g), scorer, tune))
-    k = key(cal.passages, cal.rank_weight, cal.scorer_weight, cal.every_sentence, cal.rerank, cal.per_window)
+    k = calibration_key(cal)
     x, y = _xy(rows, k)
     sets = np.array([r.gold_set for r in rows])
     answerable = np.array([r.answerable for r in rows])
-    lin_refuses = np.array([len(r.linear) > 2 and bool(r.linear[2]) for r in rows])
+    lin_refuses = linear_refusals(rows)
     groups = sorted({r.group for r in rows})
     fold_of = {g: i % FOLDS for i, g in enumerate(groups)}
     fold = np.array([fold_of[r.group] for r in rows])

@@ -18,33 +18,47 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-os.chdir(ROOT)
-from qa.cli.fit import tuning_questions  # noqa: E402
-from qa.evaluation.calibrate import RERANKS, WINDOWS, collect_reads, fit_calibration, key  # noqa: E402
-from qa.evaluation.gold import load_gold  # noqa: E402
-from qa.evaluation.goldsets import gold_set, open_gold_retriever  # noqa: E402
-from qa.reader.model import load_reader  # noqa: E402
-from qa.reader.sentences import load_scorer  # noqa: E402
+os.chdir(ROOT)   # the gold sets' paths are relative to the checkout
 import numpy as np  # noqa: E402
 
-t = time.time()
-scorer = load_scorer()
-reader = load_reader()
-tuning = tuning_questions(["home", "real"])
-train = load_gold(Path("eval/train_questions.jsonl"))
-cache = Path("eval/cache")
-by_window = {w: [] for w in WINDOWS}
-parts = {}
-for name, qs, tag in (("home", tuning["home"], "home"), ("real", tuning["real"], "real"), ("real", train, "train")):
-    r = open_gold_retriever(gold_set(name))
-    for w in WINDOWS:
-        print(f"reading {tag} (windows of {w})", file=sys.stderr, flush=True)
-        rows = collect_reads(name, r, reader, qs, cache, w, scorer=scorer, reranks=RERANKS)
-        by_window[w] += rows
-        parts.setdefault(w, {})[tag] = rows
-cal, about = fit_calibration(by_window)
-k = key(cal.passages, cal.rank_weight, cal.scorer_weight, cal.every_sentence, cal.rerank, cal.per_window)
-sub = {tag: round(float(np.mean([r.pools[k][1] for r in rows if r.answerable])), 4) for tag, rows in parts[cal.window].items()}
-keys = ("hit_answerable_mean_of_sets", "refusal_f1_with_linear_refusal", "refusal_f1_alone", "oof_log_loss", "passages", "rerank", "window", "best_hit_by_passages")
-out = {"scorer": str(scorer.path), "about": {x: about.get(x) for x in keys}, "hit_by_part_at_chosen": sub, "seconds": round(time.time() - t)}
-print(json.dumps(out, default=float))
+TRAIN_QUESTIONS = ROOT / "eval" / "train_questions.jsonl"
+PARTS = (("home", "home"), ("real", "real"), ("train", "real"))   # part, the gold set whose index it asks
+
+
+def read_parts(window: int, scorer, reader) -> dict[str, list]:
+    """part -> its ReadRows (windows of ``window``): the home and real tuning splits and the
+    written training questions, asked of the real set's index (rows cached in eval/cache)."""
+    from qa.cli.fit import tuning_questions
+    from qa.evaluation.calibrate import RERANKS, collect_reads
+    from qa.evaluation.gold import load_gold
+    from qa.evaluation.goldsets import gold_set, open_gold_retriever
+
+    questions = tuning_questions(["home", "real"]) | {"train": load_gold(TRAIN_QUESTIONS)}
+    out = {}
+    for part, name in PARTS:
+        print(f"reading {part} (windows of {window})", file=sys.stderr, flush=True)
+        out[part] = collect_reads(name, open_gold_retriever(gold_set(name)), reader, questions[part], ROOT / "eval/cache",
+                                  window, scorer=scorer, reranks=RERANKS)
+    return out
+
+
+def main() -> None:
+    from qa.evaluation.calibrate import WINDOWS, calibration_key, fit_calibration
+    from qa.reader.model import load_reader
+    from qa.reader.sentences import load_scorer
+
+    t = time.time()
+    scorer, reader = load_scorer(), load_reader()
+    parts = {w: read_parts(w, scorer, reader) for w in WINDOWS}
+    cal, about = fit_calibration({w: [r for rows in p.values() for r in rows] for w, p in parts.items()})
+    k = calibration_key(cal)
+    sub = {part: round(float(np.mean([r.pools[k][1] for r in rows if r.answerable])), 4)
+           for part, rows in parts[cal.window].items()}
+    keys = ("hit_answerable_mean_of_sets", "refusal_f1_with_linear_refusal", "refusal_f1_alone", "oof_log_loss", "passages",
+            "rerank", "window", "best_hit_by_passages")
+    print(json.dumps({"scorer": str(scorer.path), "about": {x: about.get(x) for x in keys}, "hit_by_part_at_chosen": sub,
+                      "seconds": round(time.time() - t)}, default=float))
+
+
+if __name__ == "__main__":
+    main()

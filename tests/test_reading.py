@@ -244,3 +244,21 @@ def test_top_per_window_is_a_reading_with_fewer_spans_a_window():
     for k in (1, 3, 12):
         assert full.top_per_window(k) == Reading(tuple(best_spans(start, end, offsets, passage, 10, k)), nulls,
                                                  tuple(passage.tolist()))
+
+
+def test_linear_refusals_and_a_calibrations_key_by_hand():
+    """The linear scorer refuses a row only where its third field says so (rows cached before it
+    had one do not); a calibration's key is that of its settings."""
+    from qa.answers.rerank import Rerank
+    from qa.evaluation.calibrate import ReadRow, calibration_key, key, linear_refusals
+
+    def row(linear):
+        return ReadRow("real", "q", "tune", "g", True, False, "", {}, linear)
+
+    rows = [row((0.3, True, True)), row((0.3, True)), row((0.9, False, False)), row((0.1, False, 1))]
+    assert linear_refusals(rows).tolist() == [True, False, False, True]
+    assert linear_refusals([]).shape == (0,)
+    n = len(READER_FEATURES)
+    cal = Calibration(LinearModel(READER_FEATURES, (0.0,) * n, 0.0, (0.0,) * n, (1.0,) * n), passages=3, threshold=0.2, rank_weight=1.0,
+                      scorer_weight=2.0, rerank=Rerank(20, 40, 1.0), window=192)
+    assert calibration_key(cal) == key(3, 1.0, 2.0, False, Rerank(20, 40, 1.0), cal.per_window)

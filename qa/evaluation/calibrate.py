@@ -164,6 +164,16 @@ def collect_reads(gold_set: str, retriever: Retriever, reader, questions: list[G
                        lambda q, vec: read_row(gold_set, q, retriever, reader, vec, window, scorer, reranks), progress)
 
 
+def calibration_key(cal: Calibration) -> str:
+    """The ReadRow key of the answers ``cal``'s settings give."""
+    return key(cal.passages, cal.rank_weight, cal.scorer_weight, cal.every_sentence, cal.rerank, cal.per_window)
+
+
+def linear_refusals(rows: list[ReadRow]) -> np.ndarray:
+    """Per row, whether the linear scorer refuses it on its own (off the corpus, a near miss)."""
+    return np.array([len(r.linear) > 2 and bool(r.linear[2]) for r in rows], dtype=bool)
+
+
 def _xy(rows: list[ReadRow], k: str) -> tuple[np.ndarray, np.ndarray]:
     x = np.array([r.pools[k][0] for r in rows], dtype=np.float64)
     y = np.array([float(r.pools[k][1]) for r in rows])
@@ -232,7 +242,7 @@ def fit_calibration(by_window: dict[int, list[ReadRow]]) -> tuple[Calibration, d
     answerable = np.array([r.answerable for r in rows])
     # the linear scorer's refusal (off the corpus, a near miss), kept where it refuses better
     conf = np.maximum(p, lin_p) if ensemble else p
-    lin_refuses = np.array([len(r.linear) > 2 and bool(r.linear[2]) for r in rows])
+    lin_refuses = linear_refusals(rows)
     f1_alone, t_alone = _best_refusal(conf, answerable, MAX_WRONG_REFUSALS)
     f1_both, t_both = _best_refusal(conf, answerable, MAX_WRONG_REFUSALS, lin_refuses)
     linear_refusal = f1_both > f1_alone + 1e-9
