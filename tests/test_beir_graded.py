@@ -106,3 +106,32 @@ def test_compare_and_trec_runs_on_the_graded_set_agree_with_pytrec_eval(capsys, 
         assert ours["map"] == pytest.approx(mean["map"], abs=1e-12), name
         # five documents: every run is shorter than 10, so MRR@10 is trec_eval's uncut recip_rank
         assert ours["mrr@10"] == pytest.approx(sum(q["recip_rank"] for q in scored.values()) / 3, abs=1e-12), name
+
+
+def test_a_beir_run_keeps_the_order_the_tool_ranked_not_the_hits_scores(graded, tmp_path, monkeypatch):
+    """Mode "rerank" reorders hybrid hits but leaves them their hybrid scores: the run (and the
+    figures from it) must follow the hits' order. Here the hits come 42, 7, d-wind with rising
+    scores, the ideal order for t1 (nDCG 1); sorted by score it would be d-wind, 7, 42."""
+    import numpy as np
+
+    from qa.evaluation import beir_run
+    from qa.types import Chunk, Hit
+
+    order = ["42", "7", "d-wind"]
+
+    class Reordered:
+        def search(self, query, settings, query_vector=None):
+            return [Hit(rank=r, chunk=Chunk(f"{d}#0", d, 0, 1, "x"), score=float(r)) for r, d in enumerate(order, 1)]
+
+    class Queries:
+        def encode_queries(self, texts):
+            return np.zeros((len(texts), 4), dtype=np.float32)
+
+    monkeypatch.setattr(beir_run, "beir_index", lambda *a, **k: Reordered())
+    result = beir_run.run_beir(graded, "test", tmp_path / "index", Queries(), modes=("rerank",),
+                               run_dir=tmp_path / "runs")
+    assert sorted(result.runs["rerank"]["t1"], key=result.runs["rerank"]["t1"].get, reverse=True) == order
+    on_disk = read_trec_run(tmp_path / "runs" / "rerank.trec")["t1"]
+    assert sorted(on_disk, key=on_disk.get, reverse=True) == order
+    # t1 ideal (1.0); "2" and q3 find nothing they need in the top 3 (0.0)
+    assert result.modes["rerank"]["ndcg@10"] == pytest.approx(1 / 3)

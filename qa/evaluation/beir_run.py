@@ -11,6 +11,7 @@ from typing import Callable, Iterable, Iterator
 from qa.answers.rerank import attach_reranker
 from qa.evaluation.beir import BeirDoc, corpus_size, load_beir, read_corpus
 from qa.evaluation.metrics import evaluate_run
+from qa.evaluation.runs import retrieval_run
 from qa.evaluation.trec import write_trec_run
 from qa.retrieval.backend import BackendChoice
 from qa.retrieval.build import IndexSettings, IngestReport, build_index
@@ -141,12 +142,10 @@ def run_beir(
     out, runs = {}, {}
     for mode in modes:
         settings = SearchSettings(**{**base.__dict__, "mode": mode, "k": 100, "depth": max(base.depth, 100)})
-        run = {}
-        for qid, vec in zip(qids, vectors):
-            hits = retriever.search(data.queries[qid], settings, query_vector=vec)
-            run[qid] = {h.chunk.doc_id: float(h.score) for h in hits}
-            if progress:
-                progress(f"queries ({mode})", 1, len(qids))
+        # scores by rank, as every run of the tool (qa.evaluation.runs): mode "rerank" reorders
+        # its hits but keeps their hybrid scores, so sorting by h.score would undo the reranking
+        tick = (lambda m=mode: progress(f"queries ({m})", 1, len(qids))) if progress else None
+        run = retrieval_run(retriever, data.queries, settings, key="doc", vectors=vectors, on_query=tick)
         runs[mode] = run
         out[mode] = evaluate_run(run, data.qrels, BEIR_METRICS)
         if run_dir is not None:

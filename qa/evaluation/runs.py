@@ -51,11 +51,12 @@ def run_settings(modes: Sequence[str], hybrids: Sequence[str] = (), base: Search
 
 
 def retrieval_run(retriever: Retriever, queries: Mapping[str, str], settings: SearchSettings, key: str = "chunk",
-                  vectors=None) -> dict[str, dict[str, float]]:
+                  vectors=None, on_query: Callable[[], None] | None = None) -> dict[str, dict[str, float]]:
     """The run of one setting over ``queries`` (``{qid: text}``), in sorted qid order.
 
     ``key`` "chunk" ranks chunk ids (gold sets), "doc" document ids (BEIR, one chunk per
     document). ``vectors``: the queries' embeddings in sorted qid order, to encode them once.
+    ``on_query()`` is called after each query (a progress bar).
     """
     if key not in ("chunk", "doc"):
         raise SettingsError(f"a run ranks 'chunk' or 'doc' ids, got {key!r}")
@@ -67,6 +68,8 @@ def retrieval_run(retriever: Retriever, queries: Mapping[str, str], settings: Se
         hits = retriever.search(queries[qid], settings, query_vector=vector)
         ids = list(dict.fromkeys(h.chunk.chunk_id if key == "chunk" else h.chunk.doc_id for h in hits))
         run[qid] = {i: float(len(ids) - r) for r, i in enumerate(ids)}
+        if on_query:
+            on_query()
     return run
 
 
