@@ -16,6 +16,8 @@ A passage "holds" a gold answer by the same test as a hit (qa.evaluation.answer_
 
     HF_HUB_OFFLINE=1 .venv/bin/python eval/answer_trace.py real home          # tuning splits
     HF_HUB_OFFLINE=1 .venv/bin/python eval/answer_trace.py real:report --list # reporting, each miss
+    HF_HUB_OFFLINE=1 .venv/bin/python eval/answer_trace.py train --list       # the written training
+                                                                                # questions (real index)
 
 Reports on the tuning splits steer the work; a reporting split is only read to report.
 An experiment, not part of the package.
@@ -57,12 +59,15 @@ def trace(name: str, split: str, listing: bool) -> Counter:
     from qa.answers.calibration import load_calibration
     from qa.evaluation.goldsets import gold_set, open_gold_retriever, questions_in
 
-    g = gold_set(name)
+    from qa.evaluation.gold import load_gold
+
+    g = gold_set("real" if name == "train" else name)
     index = qa.Index(open_gold_retriever(g))
     cal = load_calibration()
     shipped = AnswerSettings(calibration=cal)
     open_ = AnswerSettings(calibration=replace(cal, linear_refusal=False, ensemble=False), abstain_threshold=0.0)
-    questions = [q for q in questions_in(g, split) if q.answerable]
+    asked = load_gold(ROOT / "eval" / "train_questions.jsonl") if name == "train" else questions_in(g, split)
+    questions = [q for q in asked if q.answerable]
     counts: Counter = Counter()
     for q in questions:
         refused = index.ask(q.question, answer_settings=shipped).abstained
@@ -73,7 +78,7 @@ def trace(name: str, split: str, listing: bool) -> Counter:
         if listing and stage != "hit":
             print(f"  {q.id} [{stage}] {q.question}\n      quote: {(quote or '')[:150]!r}")
     total = len(questions)
-    print(f"{name}:{split}: {total} answerable questions, {cal.passages} passages read of the top {DEPTH}")
+    print(f"{name if name == 'train' else name + ':' + split}: {total} answerable questions, {cal.passages} passages read of the top {DEPTH}")
     for s in STAGES:
         print(f"  {s:14} {counts[s]:4d}  {counts[s] / max(total, 1):.3f}")
     return counts

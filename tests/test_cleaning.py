@@ -123,11 +123,27 @@ def test_layout_rules(framework):
         ("USG-", "provided systems", "USG-provided systems"),  # an acronym before the hyphen
         ("post-", "International", "post-International"),  # next line capitalised
         ("compe-", "tition grows", "competition grows"),  # joined word is in the vocabulary
+        # inflected forms (the word list has only "launcher", "overlap", "study"; the document "paraphrase")
+        ("including micro-", "launchers and", "including micro-launchers and"),  # EU space strategy p. 8
+        ("it over-", "laps with", "it overlaps with"),
+        ("recent stud-", "ies show", "recent studies show"),
+        ("and para-", "phrasing, the", "and paraphrasing, the"),  # DocChat p. 1
     ],
 )
 def test_hyphen_rejoin(left, right, joined):
-    vocabulary = frozenset({"competition"})
+    vocabulary = frozenset({"competition", "paraphrase"})
     assert cleaning.join_lines(left, right, vocabulary) == joined
+
+
+def test_inflected_forms_are_words_of_the_list_but_a_name_plus_ed_is_none():
+    from qa.ingestion.wordlist import base_forms, is_word
+
+    assert base_forms("stopped") == ["stopp", "stop", "stoppe"] and base_forms("glass") == []
+    assert all(is_word(w) for w in ("launchers", "studies", "launched", "making", "running"))
+    assert not any(is_word(w) for w in ("ments", "ings", "sauvanted"))
+    vocabulary = frozenset({"sauvant", "safeguard"})
+    assert cleaning.rejoin_split_words("(Karl P. Sauvant ed., 2011)", vocabulary) == "(Karl P. Sauvant ed., 2011)"
+    assert cleaning.rejoin_split_words("for safegu arding the", vocabulary) == "for safeguarding the"
 
 
 def test_hyphen_form_used_elsewhere_wins():

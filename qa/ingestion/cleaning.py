@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from qa.ingestion.wordlist import is_word
+from qa.ingestion.wordlist import base_forms, is_word
 
 # The Unicode ligatures (U+FB00-FB06) that LaTeX papers' PDFs extract as one character: the models'
 # word pieces do not know them ("ﬁne" reads "ﬁ ##ne", "eﬀective" [UNK]), so the text keeps the letters.
@@ -198,7 +198,8 @@ def join_hyphenated(left: str, right: str, vocabulary: frozenset[str]) -> str:
     starts with a capital, the fragment before it has a capital after its first letter
     ("USG-"), the hyphenated form is used elsewhere, or both parts are words of their own
     (a compound: "long-term", "space-based"). It is dropped when the joined word is in the
-    document or the word list ("inter-" + "nationally"), when the second part is a bare
+    document or the word list, or inflects a word of the document ("inter-" + "nationally";
+    "para-" + "phrasing" where the document has "paraphrase"), when the second part is a bare
     suffix ("cation"), or when the second part is no word of its own, so that the two are pieces
     of one word ("ac-" + "cidently", "Aki-" + "yama").
     """
@@ -210,7 +211,8 @@ def join_hyphenated(left: str, right: str, vocabulary: frozenset[str]) -> str:
     cut = left[: head.end(1)]
     if f"{first}-{second}".lower() in vocabulary:
         return left.rstrip(" -") + "-" + right if left.endswith(" -") else left + right
-    if is_word(first + second, vocabulary) or second in _SUFFIXES:
+    joined = (first + second).lower()
+    if is_word(joined, vocabulary) or second in _SUFFIXES or any(b in vocabulary for b in base_forms(joined)):
         return cut + right
     if is_word(first) and is_word(second):
         return left + right if not left.endswith(" -") else cut + "-" + right

@@ -31,9 +31,30 @@ def english_words() -> frozenset[str]:
 
 
 def is_word(token: str, vocabulary: frozenset[str] = frozenset()) -> bool:
-    """True when ``token`` (any case) is in ``vocabulary`` or the English word list."""
+    """True when ``token`` (any case) is in ``vocabulary`` or the English word list, or is an
+    inflected form of a word of the list ("launchers", "studies", "launched", "making"). Only of
+    the list: a document's own words hold names, and "Sauvant" + "ed." is no word."""
     low = token.lower()
-    return low in vocabulary or low in english_words()
+    words = english_words()
+    return low in vocabulary or low in words or any(b in words for b in base_forms(low))
+
+
+# (ending, what replaces it): plurals and third persons, past tenses, -ing forms
+_INFLECTIONS = (("ies", "y"), ("es", ""), ("s", ""), ("ied", "y"), ("ed", ""), ("ed", "e"), ("ing", ""),
+                ("ing", "e"))
+
+
+def base_forms(low: str) -> list[str]:
+    """The words ``low`` may be an inflection of, 4 letters or more ("launchers" -> "launcher";
+    "stopped" -> "stopp", "stop"); not "ss" plurals ("glass" is no plural of "glas")."""
+    out = []
+    for ending, repl in _INFLECTIONS:
+        if low.endswith(ending) and not low.endswith("ss") and len(low) - len(ending) + len(repl) >= 4:
+            base = low[: len(low) - len(ending)] + repl
+            out.append(base)
+            if ending in ("ed", "ing") and not repl and len(base) >= 4 and base[-1] == base[-2]:
+                out.append(base[:-1])  # a doubled consonant: "stopped", "running"
+    return out
 
 
 def glued_share(text: str) -> float:
