@@ -128,6 +128,7 @@ def test_layout_rules(framework):
         ("it over-", "laps with", "it overlaps with"),
         ("recent stud-", "ies show", "recent studies show"),
         ("and para-", "phrasing, the", "and paraphrasing, the"),  # DocChat p. 1
+        ("activate to de-", "escalate tensions", "activate to de-escalate tensions"),  # "ee": EU strategy p. 17
     ],
 )
 def test_hyphen_rejoin(left, right, joined):
@@ -144,6 +145,19 @@ def test_inflected_forms_are_words_of_the_list_but_a_name_plus_ed_is_none():
     vocabulary = frozenset({"sauvant", "safeguard"})
     assert cleaning.rejoin_split_words("(Karl P. Sauvant ed., 2011)", vocabulary) == "(Karl P. Sauvant ed., 2011)"
     assert cleaning.rejoin_split_words("for safegu arding the", vocabulary) == "for safeguarding the"
+
+
+@pytest.mark.parametrize(("line", "joined"), [
+    ("building measures: t hose dealing with", "building measures: those dealing with"),  # UN A/68/189 p. 12
+    ("In 2025, France h olds the largest", "In 2025, France holds the largest"),
+    ("cannot directly r each a firm", "cannot directly reach a firm"),
+    ("the origin s and roots", "the origins and roots"),  # the lone letter ends the word before it
+    ("eV SX l and D", "eV SX l and D"),  # a variable in a formula: no lower-case word before it
+    ("Each S and Q", "Each S and Q"),
+    ("a paragraph p as a sequence", "a paragraph p as a sequence"),  # a word of two letters after it
+])
+def test_a_lone_small_letter_cut_from_its_word_joins_it_in_prose(line, joined):
+    assert cleaning.rejoin_split_words(line, frozenset()) == joined
 
 
 def test_hyphen_form_used_elsewhere_wins():

@@ -216,8 +216,8 @@ def join_hyphenated(left: str, right: str, vocabulary: frozenset[str]) -> str:
         return cut + right
     if is_word(first) and is_word(second):
         return left + right if not left.endswith(" -") else cut + "-" + right
-    if not is_word(second):
-        return cut + right
+    if not is_word(second) and not (first[-1].lower() in "aeiou" and second[0] == first[-1].lower()):
+        return cut + right  # pieces of one word; but "de-" + "escalate" keeps its hyphen
     return left + right if not left.endswith(" -") else cut + "-" + right
 
 
@@ -243,12 +243,13 @@ _SPLIT_PAIR = re.compile(rf"(?<![\w/+−=(|⟨.-])([A-Za-z]+) (?=([a-z]+){_NOT_A
 _NEXT_WORD = re.compile(rf"[a-z]+ ([a-z]+){_NOT_AFTER}")
 
 
-def _pieces(first: str, second: str, vocabulary: frozenset[str]) -> bool:
-    """Whether ``first second`` is one word cut in two (see rejoin_split_words)."""
+def _pieces(first: str, second: str, vocabulary: frozenset[str], prose: bool = False) -> bool:
+    """Whether ``first second`` is one word cut in two (see rejoin_split_words); ``prose``: a
+    word in lower case comes before, so a lone small letter is no variable ("t hose", not "l and")."""
     if len(first) > 1 and first.isupper():
         return False  # an acronym before a word ("EO is")
-    return is_word(first + second, vocabulary) and (
-        not _whole_word(second) or (len(first) > 1 and not _whole_word(first)))
+    return is_word(first + second, vocabulary) and (not _whole_word(second) or (len(first) > 1 and not _whole_word(
+        first)) or (prose and len(second) > 2 and first.islower() and first not in "ai" and len(first) == 1))
 
 
 def rejoin_split_words(line: str, vocabulary: frozenset[str]) -> str:
@@ -259,7 +260,9 @@ def rejoin_split_words(line: str, vocabulary: frozenset[str]) -> str:
     piece that joins the word after it goes there ("in fo reign" -> "in foreign")."""
     def join(match: re.Match) -> str:
         first, second = match.group(1), match.group(2)
-        if not _pieces(first, second, vocabulary):
+        prev = re.search(r"([A-Za-z]*[a-z])(\W?)\s$", line[: match.start()])  # a lone letter ends no word before it
+        prose = bool(prev) and (bool(prev.group(2)) or not is_word(prev.group(1) + first, vocabulary))
+        if not _pieces(first, second, vocabulary, prose):
             return match.group(0)
         after = _NEXT_WORD.match(line, match.end())
         if after and _pieces(second, after.group(1), vocabulary):
