@@ -78,7 +78,8 @@ def trace(name: str, split: str, listing: bool) -> Counter:
         if listing and stage != "hit":
             print(f"  {q.id} [{stage}] {q.question}\n      quote: {(quote or '')[:150]!r}")
     total = len(questions)
-    print(f"{name if name == 'train' else name + ':' + split}: {total} answerable questions, {cal.passages} passages read of the top {DEPTH}")
+    label = name if name == "train" else f"{name}:{split}"
+    print(f"{label}: {total} answerable questions, {cal.passages} passages read of the top {DEPTH}")
     for s in STAGES:
         print(f"  {s:14} {counts[s]:4d}  {counts[s] / max(total, 1):.3f}")
     return counts

@@ -194,14 +194,12 @@ def starts_paragraph(line: str, previous: str, width: int) -> bool:
 def join_hyphenated(left: str, right: str, vocabulary: frozenset[str]) -> str:
     """Join two lines where ``left`` ends with a hyphen; return the joined text.
 
-    ``vocabulary`` holds the document's lowercase words. The hyphen stays when ``right``
-    starts with a capital, the fragment before it has a capital after its first letter
-    ("USG-"), the hyphenated form is used elsewhere, or both parts are words of their own
-    (a compound: "long-term", "space-based"). It is dropped when the joined word is in the
-    document or the word list, or inflects a word of the document ("inter-" + "nationally";
-    "para-" + "phrasing" where the document has "paraphrase"), when the second part is a bare
-    suffix ("cation"), or when the second part is no word of its own, so that the two are pieces
-    of one word ("ac-" + "cidently", "Aki-" + "yama").
+    ``vocabulary`` holds the document's lowercase words. The hyphen stays when ``right`` starts with a capital,
+    the fragment before it has a capital after its first letter ("USG-"), the hyphenated form is used elsewhere,
+    or both parts are words of their own (a compound: "long-term", "space-based"). It is dropped when the joined
+    word is in the document or the word list, or inflects a word of the document ("inter-" + "nationally";
+    "para-" + "phrasing" where the document has "paraphrase"), when the second part is a bare suffix ("cation"),
+    or when it is no word of its own: pieces of one word ("ac-" + "cidently"; not "de-" + "escalate": "ee").
     """
     head = re.search(r"([A-Za-z]+) ?-$", left)
     tail = re.match(r"([a-z]+)", right)
@@ -217,7 +215,7 @@ def join_hyphenated(left: str, right: str, vocabulary: frozenset[str]) -> str:
     if is_word(first) and is_word(second):
         return left + right if not left.endswith(" -") else cut + "-" + right
     if not is_word(second) and not (first[-1].lower() in "aeiou" and second[0] == first[-1].lower()):
-        return cut + right  # pieces of one word; but "de-" + "escalate" keeps its hyphen
+        return cut + right
     return left + right if not left.endswith(" -") else cut + "-" + right
 
 
@@ -241,15 +239,25 @@ def _whole_word(token: str) -> bool:
 _NOT_AFTER = r"(?![\w/+−=()|’'-])"  # letters inside formulas, symbols or codes ("S j+n", "n/a", "e-rental")
 _SPLIT_PAIR = re.compile(rf"(?<![\w/+−=(|⟨.-])([A-Za-z]+) (?=([a-z]+){_NOT_AFTER})")
 _NEXT_WORD = re.compile(rf"[a-z]+ ([a-z]+){_NOT_AFTER}")
+_PREV_WORD = re.compile(r"([A-Za-z]*[a-z])(\W?)\s$")  # the word before a lone letter, and a mark after it
 
 
-def _pieces(first: str, second: str, vocabulary: frozenset[str], prose: bool = False) -> bool:
-    """Whether ``first second`` is one word cut in two (see rejoin_split_words); ``prose``: a
-    word in lower case comes before, so a lone small letter is no variable ("t hose", not "l and")."""
+def _pieces(first: str, second: str, vocabulary: frozenset[str]) -> bool:
+    """Whether ``first second`` is one word cut in two (see rejoin_split_words)."""
     if len(first) > 1 and first.isupper():
         return False  # an acronym before a word ("EO is")
-    return is_word(first + second, vocabulary) and (not _whole_word(second) or (len(first) > 1 and not _whole_word(
-        first)) or (prose and len(second) > 2 and first.islower() and first not in "ai" and len(first) == 1))
+    return is_word(first + second, vocabulary) and (
+        not _whole_word(second) or (len(first) > 1 and not _whole_word(first)))
+
+
+def _cut_letter(line: str, start: int, first: str, second: str, vocabulary: frozenset[str]) -> bool:
+    """Whether ``first`` (at ``start``) is a small letter cut from ``second`` ("t hose"): they join into a word
+    of 4 letters or more after a lower-case word the letter does not end ("origin s and", "SX l and D" stay)."""
+    if len(first) != 1 or not first.islower() or first in "ai" or len(second) < 3:
+        return False
+    prev = _PREV_WORD.search(line, max(0, start - 60), start)
+    return bool(prev) and is_word(first + second, vocabulary) and (
+        bool(prev.group(2)) or not is_word(prev.group(1) + first, vocabulary))
 
 
 def rejoin_split_words(line: str, vocabulary: frozenset[str]) -> str:
@@ -260,9 +268,7 @@ def rejoin_split_words(line: str, vocabulary: frozenset[str]) -> str:
     piece that joins the word after it goes there ("in fo reign" -> "in foreign")."""
     def join(match: re.Match) -> str:
         first, second = match.group(1), match.group(2)
-        prev = re.search(r"([A-Za-z]*[a-z])(\W?)\s$", line[: match.start()])  # a lone letter ends no word before it
-        prose = bool(prev) and (bool(prev.group(2)) or not is_word(prev.group(1) + first, vocabulary))
-        if not _pieces(first, second, vocabulary, prose):
+        if not (_pieces(first, second, vocabulary) or _cut_letter(line, match.start(), first, second, vocabulary)):
             return match.group(0)
         after = _NEXT_WORD.match(line, match.end())
         if after and _pieces(second, after.group(1), vocabulary):
