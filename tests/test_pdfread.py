@@ -201,6 +201,41 @@ def test_real_pdfs_drop_contents_leaders(real_docs):
         assert not re.search(r"(?:\. ?){6,}\d", doc.text)
 
 
+def test_pdfminer_ties_are_broken_in_the_order_objects_are_first_seen():
+    """pdfminer groups equidistant text boxes in ``id()`` order, a memory address; while
+    ``_stable_ties`` is open, ``id`` there numbers objects by first sight, and it is gone after."""
+    import pdfminer.layout
+
+    from qa.ingestion.pdfread import _stable_ties
+
+    a, b = object(), object()
+    with _stable_ties():
+        assert [pdfminer.layout.id(x) for x in (b, a, b, a)] == [0, 1, 0, 1]
+    with _stable_ties():
+        assert pdfminer.layout.id(a) == 0
+    assert "id" not in vars(pdfminer.layout)
+
+
+@pytest.mark.slow
+@needs_real
+def test_a_pdfminer_page_reads_the_same_every_time():
+    """Page 12 of the Michigan article (read by pdfminer: pypdf glues its words) has footnote
+    fragments at equal distances; their order changed from read to read before the ties were fixed."""
+    from qa.ingestion.pdfread import _pdfminer_page
+
+    import random
+
+    from pdfminer.layout import LTTextBoxHorizontal
+
+    data = (REAL / "mich-lr-citizen-shareholders.pdf").read_bytes()
+    rng, reads = random.Random(0), set()
+    for _ in range(6):  # boxes left in memory move the addresses of the next read's boxes
+        ballast = [LTTextBoxHorizontal() for _ in range(rng.randrange(500))]
+        del ballast[::2]
+        reads.add(_pdfminer_page(data, 11, 792.0).lines)
+    assert len(reads) == 1
+
+
 def test_ligatures_in_a_pdf_are_spelt_out(tmp_path):
     """LaTeX papers' PDFs extract "fi" and "fl" as one character (U+FB01, U+FB02), which the
     models' word pieces do not know; the document text spells them out, so search finds them."""

@@ -10,8 +10,11 @@ between glyphs, and its reading is kept when it has fewer glued words.
 
 from __future__ import annotations
 
+import builtins
 import io
 import re
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from qa.ingestion.cleaning import unligature
@@ -94,7 +97,9 @@ def _pdfminer_page(data: bytes, index: int, height: float) -> Page | None:
 
     lines: list[str] = []
     styles: list[LineStyle] = []
-    for layout in extract_pages(io.BytesIO(data), page_numbers=[index], laparams=LAParams()):
+    with _stable_ties():
+        layouts = list(extract_pages(io.BytesIO(data), page_numbers=[index], laparams=LAParams()))
+    for layout in layouts:
         boxes = [b for b in layout if isinstance(b, LTTextContainer)]
         for box in boxes:
             for line in box:
@@ -111,6 +116,34 @@ def _pdfminer_page(data: bytes, index: int, height: float) -> Page | None:
                     lines.append(text)
                     styles.append(LineStyle(round(size, 2), round(1 - line.y0 / height, 4)))
     return Page(str(index + 1), tuple(lines), tuple(styles)) if lines else None
+
+
+_PDFMINER_LOCK = threading.Lock()
+
+
+@contextmanager
+def _stable_ties():
+    """pdfminer.six with ties between equally distant text boxes broken in a fixed order.
+
+    pdfminer's layout groups text boxes closest pair first and breaks ties by ``id()``, a memory
+    address that changes from run to run, so a page with equidistant boxes (footnote fragments)
+    came out in a different order each time it was read. While this is open, ``id`` inside
+    ``pdfminer.layout`` numbers objects in the order pdfminer first asks about them (and keeps
+    them alive, so no number is reused), which is the same on every run.
+    """
+    import pdfminer.layout
+
+    seen: dict[int, tuple[int, object]] = {}
+
+    def stable_id(obj: object) -> int:
+        return seen.setdefault(builtins.id(obj), (len(seen), obj))[0]
+
+    with _PDFMINER_LOCK:
+        pdfminer.layout.id = stable_id
+        try:
+            yield
+        finally:
+            del pdfminer.layout.id
 
 
 def largest_text(page: Page) -> str:
