@@ -147,6 +147,17 @@ def test_inflected_forms_are_words_of_the_list_but_a_name_plus_ed_is_none():
     assert cleaning.rejoin_split_words("for safegu arding the", vocabulary) == "for safeguarding the"
 
 
+def test_a_ligature_left_as_u_fffd_becomes_the_one_that_makes_a_word():
+    from qa.ingestion.wordlist import restore_ligatures
+
+    lines = ["na\ufffdonal interven\ufffdons", "se\ufffdng ac\ufffdvi\ufffdes", "3 \ufffd 4", "the zq\ufffdxw"]
+    # "tt" where "ti" is no word; a word of no ligature takes the document's usual one ("ti")
+    assert restore_ligatures(lines) == ["national interventions", "setting activities", "3 \ufffd 4", "the zqtixw"]
+    assert restore_ligatures(["zq\ufffdxw"]) == ["zq\ufffdxw"]   # nothing to go by: it stays
+    assert restore_ligatures(["Gr\ufffdgor"], frozenset({"grfigor"})) == ["Grfigor"]   # the document's words count
+    assert restore_ligatures(["plain text"]) == ["plain text"]
+
+
 @pytest.mark.parametrize(("line", "joined"), [
     ("building measures: t hose dealing with", "building measures: those dealing with"),  # UN A/68/189 p. 12
     ("In 2025, France h olds the largest", "In 2025, France holds the largest"),

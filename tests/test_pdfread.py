@@ -258,3 +258,28 @@ def test_ligatures_in_a_pdf_are_spelt_out(tmp_path):
     text = load_file(path).text
     assert "The reader was fine-tuned on the flow of questions from the field." in text
     assert not re.search("[\ufb00-\ufb06]", text)
+
+
+def test_ligatures_the_font_left_unmapped_are_spelt_out(tmp_path):
+    """Word-made PDFs (the UK strategy) may map Calibri's "ti" and "tt" ligatures to U+FFFD:
+    "na\ufffdonal". The document text spells each such word out as the ligature that makes it a
+    word, so search, the models and the reader see "national"."""
+    from matplotlib import font_manager
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    # DejaVu Sans (shipped with matplotlib) draws U+FFFD, and pypdf reads it back as U+FFFD
+    pdfmetrics.registerFont(TTFont("DejaVu", font_manager.findfont("DejaVu Sans", fallback_to_default=False)))
+    path = tmp_path / "lost.pdf"
+    c = canvas.Canvas(str(path), pagesize=(612, 792))
+    c.setFont("DejaVu", 11)
+    c.drawString(72, 700, "We are se\ufffdng out na\ufffdonal priori\ufffdes for space ac\ufffdvi\ufffdes.")
+    c.drawString(72, 686, "The score was 3 \ufffd 4 in the end.")
+    c.showPage()
+    c.save()
+    from pypdf import PdfReader
+
+    assert "na\ufffdonal" in PdfReader(str(path)).pages[0].extract_text()   # what pypdf gives
+    text = load_file(path).text
+    assert "We are setting out national priorities for space activities." in text
+    assert "3 \ufffd 4" in text   # no letter beside it: nothing to spell out

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from qa.ingestion import cleaning
 from qa.ingestion.footnotes import Line, split_by_number, split_by_type
 from qa.ingestion.furniture import strip_furniture
 from qa.ingestion.layout import Block
 from qa.ingestion.pages import Page
+from qa.ingestion.wordlist import restore_ligatures
 
 HEADING_SIZE = 1.12  # a short line this much larger than the body text is a heading
 PARAGRAPH_GAP = 1.45  # a gap between lines this much wider than usual starts a paragraph
@@ -88,7 +89,7 @@ def pdf_blocks(pages: list[Page]) -> list[Block]:
     headings, footnotes and paragraphs apart by size and position. Raises nothing.
     """
     pages = strip_furniture(pages)
-    raw = [_lines(p) for p in pages]
+    raw = _spelt_out([_lines(p) for p in pages])
     vocabulary = cleaning.vocabulary_of("\n".join(x.text for lines in raw for x in lines))
     cleaned = [[Line(cleaning.rejoin_split_words(cleaning.rejoin_inline(x.text, vocabulary), vocabulary), x.size, x.top) for x in lines] for lines in raw]
     context = _context(cleaned, any(p.styles for p in pages))
@@ -111,6 +112,15 @@ def pdf_blocks(pages: list[Page]) -> list[Block]:
             builder.close()
     builder.close()
     return builder.blocks
+
+
+def _spelt_out(pages: list[list[Line]]) -> list[list[Line]]:
+    """The lines with ligatures the PDF's font left as U+FFFD spelt out (restore_ligatures)."""
+    texts = [x.text for lines in pages for x in lines]
+    if not any("\ufffd" in t for t in texts):
+        return pages
+    restored = iter(restore_ligatures(texts, cleaning.vocabulary_of("\n".join(texts))))
+    return [[replace(x, text=next(restored)) for x in lines] for lines in pages]
 
 
 def _lines(page: Page) -> list[Line]:

@@ -57,6 +57,29 @@ def base_forms(low: str) -> list[str]:
     return out
 
 
+# Ligatures a PDF's font may map to U+FFFD (its ToUnicode table lacks them), commonest first:
+# Calibri's "ti" in Word-made PDFs ("na\ufffdonal"), "tt" ("se\ufffdng": setting), and the rest.
+LOST_LIGATURES = ("ti", "tt", "tti", "fi", "ff", "fl", "ffi", "ffl", "ft", "th", "st")
+_LOST_RE = re.compile(r"[A-Za-z]*\ufffd[A-Za-z\ufffd]*")
+
+
+def restore_ligatures(lines: list[str], vocabulary: frozenset[str] = frozenset()) -> list[str]:
+    """``lines`` (one document's) with each word that holds U+FFFD (a ligature the PDF's font
+    could not map to letters) spelt out: every U+FFFD of the word becomes the first of
+    ``LOST_LIGATURES`` that makes it a word (``is_word``, the document's ``vocabulary``
+    included), else the one that made most words of the document so ("interven\ufffdons" ->
+    "interventions"). A U+FFFD with no letter beside it, or in a document where no ligature
+    makes a word, stays."""
+    words = {m.group() for line in lines for m in _LOST_RE.finditer(line) if m.group() != "\ufffd"}
+    fits = {w: next((g for g in LOST_LIGATURES if is_word(w.replace("\ufffd", g), vocabulary)), None) for w in words}
+    found = [g for g in fits.values() if g]
+    if not found:
+        return lines
+    usual = max(LOST_LIGATURES, key=found.count)
+    return [_LOST_RE.sub(lambda m: m.group().replace("\ufffd", fits.get(m.group()) or usual)
+                         if m.group() != "\ufffd" else m.group(), line) for line in lines]
+
+
 def glued_share(text: str) -> float:
     """Share of the letter tokens of ``text`` that look like words run together: at least
     ``GLUED_LENGTH`` letters and not in the word list ("forstatesthatwouldotherwise")."""
