@@ -246,10 +246,12 @@ def test_heading_levels_nest_by_style_in_order_of_appearance():
 
 
 def test_ligatures_are_spelt_out_in_every_text_format(tmp_path):
-    assert cleaning.unligature("The reader was \ufb01ne-tuned on the \ufb02ow of e\ufb00ective, e\ufb03cient "
+    from qa.ingestion.characters import unligature
+
+    assert unligature("The reader was \ufb01ne-tuned on the \ufb02ow of e\ufb00ective, e\ufb03cient "
                                "ba\ufb04ing \ufb06eps") == \
         "The reader was fine-tuned on the flow of effective, efficient baffling steps"
-    assert cleaning.unligature("no ligature: ﬀ is U+FB00") == "no ligature: ff is U+FB00"
+    assert unligature("no ligature: ﬀ is U+FB00") == "no ligature: ff is U+FB00"
     for name, body in (("notes.txt", "We \ufb01ne-tuned it.\n\nThe \ufb02ow was e\ufb00ective."),
                        ("notes.md", "# Notes\n\nWe \ufb01ne-tuned it. The \ufb02ow was e\ufb00ective."),
                        ("notes.html", "<html><body><p>We \ufb01ne-tuned it. The \ufb02ow was e\ufb00ective.</p></body></html>")):
@@ -257,6 +259,18 @@ def test_ligatures_are_spelt_out_in_every_text_format(tmp_path):
         text = load_file(tmp_path / name).text
         assert "fine-tuned" in text and "flow was effective" in text, (name, text)
         assert not re.search("[\ufb00-\ufb06]", text)
+
+
+def test_private_use_bullets_read_as_bullets_and_start_list_items(tmp_path):
+    """Symbol and Wingdings bullets come out of PDFs as private-use characters (the EU strategy's
+    "Way forward \uf0d8 The High Representative"); they read as "•", so the line is a list item."""
+    from qa.ingestion.characters import unligature
+
+    assert unligature("\uf0d8 By the end of 2023, \uf0b7 and \uf0a7") == "• By the end of 2023, • and •"
+    assert unligature("\uf06c = 2") == "\uf06c = 2"   # the Symbol font's lambda stays what it was
+    assert cleaning.is_list_item(unligature("\uf0d8 By the end of 2023, the Commission"))
+    (tmp_path / "plan.txt").write_text("Way forward\n\n\uf0fc The Commission will act.", encoding="utf-8")
+    assert "• The Commission will act." in load_file(tmp_path / "plan.txt").text
 
 
 @pytest.mark.parametrize("line, dropped", [

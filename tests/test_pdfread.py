@@ -187,7 +187,9 @@ def test_real_pdfs_read_as_prose(real_docs):
     assert "Gr oup" not in un.text and "op erational" not in un.text and "The Group" in un.text
     uk = real_docs["uk-space-strategy-in-action.pdf"]
     assert not re.search(r"[a-z]\.\d{1,2}(?= [A-Z])", uk.text.split("\n\n")[5])
-    assert uk.footnotes
+    assert uk.footnotes and "\ufffd" not in uk.text and "national security" in uk.text
+    eu = real_docs["eu-space-strategy-security-defence.pdf"]
+    assert "\uf0d8" not in eu.text and "\n\n• By the end of 2023, the Commission" in eu.text
     for doc in real_docs.values():
         assert not doc.title.startswith(("Microsoft Word", "Slide ")) and doc.title != "netdb-2011"
         assert all(doc.text[s.start:s.end] for s in doc.captions)

@@ -1,6 +1,6 @@
 """Pure line-level rules for text extracted from PDFs (one page at a time).
 
-Typographic ligatures are spelt out first (``unligature``), in every format. What a line is (footer, tracking URL, heading, list item, footnote start), whether a line
+What a line is (footer, tracking URL, heading, list item, footnote start), whether a line
 starts a new paragraph, and how to join a word hyphenated across a line end. The page
 bookkeeping and the paragraph building live in ``qa.ingestion.pdftext``.
 """
@@ -10,17 +10,6 @@ from __future__ import annotations
 import re
 
 from qa.ingestion.wordlist import base_forms, is_word
-
-# The Unicode ligatures (U+FB00-FB06) that LaTeX papers' PDFs extract as one character: the models'
-# word pieces do not know them ("ﬁne" reads "ﬁ ##ne", "eﬀective" [UNK]), so the text keeps the letters.
-LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
-                           "\ufb05": "st", "\ufb06": "st"})
-
-
-def unligature(text: str) -> str:
-    """``text`` with each ligature character spelt out as its letters ("ﬁne" -> "fine")."""
-    return text.translate(LIGATURES)
-
 
 FOOTER_RE = re.compile(r"^\s*Page\s+(\d{1,4})\s+of\s+(\d{1,4})\s*$", re.IGNORECASE)
 _CLASSIFICATION_RE = re.compile(r"^\s*(UN)?CLASSIFI?ED\s*$", re.IGNORECASE)

@@ -14,7 +14,7 @@ import unicodedata
 from pathlib import Path
 
 from qa.ingestion.catalog import CATALOG_NAME, CatalogEntry, read_catalog
-from qa.ingestion.cleaning import unligature
+from qa.ingestion.characters import unligature
 from qa.ingestion.formats import (
     html_blocks,
     markdown_blocks,

@@ -17,7 +17,7 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from qa.ingestion.cleaning import unligature
+from qa.ingestion.characters import unligature
 from qa.ingestion.pages import LineStyle, Page
 from qa.ingestion.wordlist import glued_share
 
