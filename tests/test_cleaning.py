@@ -243,6 +243,8 @@ def test_heading_levels_nest_by_style_in_order_of_appearance():
     assert cleaning.heading("Chapter 2: Launch Safety") == ("keyword:chapter", "Chapter 2")
     assert cleaning.heading("Annex 3 – Definitions") == ("keyword:annex", "Annex 3 – Definitions")
     assert cleaning.heading("Under Article 5 the parties agree.") is None
+    assert cleaning.heading("4.1.4. Space Domain Awareness") == ("decimal:2", "4.1.4. Space Domain Awareness")
+    assert cleaning.heading("2.2. The Commission will act.") is None
 
 
 def test_ligatures_are_spelt_out_in_every_text_format(tmp_path):

@@ -92,6 +92,25 @@ def test_headings_and_captions_are_their_own_blocks(tmp_path):
     assert not doc.in_caption(0, doc.text.index("Figure 3") - 2)
 
 
+def test_numbered_headings_with_a_dot_after_the_number_are_headings(tmp_path):
+    """European documents number their sections "1.1." (the EU strategy); such a heading was run
+    into its first paragraph. A full-width numbered paragraph that wraps on ("2.2. Promote the use
+    of ... to enhance" / "scientific knowledge", the UN resolution) is no heading, and a heading
+    that ends with a comma goes on over the next line."""
+    text = "The committee met to review how states report their activities in orbit."
+    page = [("1.1. Defining the space domain", 11, 72, 740), (text, 11, 72, 722),
+            ("2.1. A framework for the protection of space systems,", 11, 72, 690),
+            ("information sharing and cooperation", 11, 72, 676), (text, 11, 72, 658),
+            ("2.2. Promote the use of space technologies and their applications to help", 11, 72, 626),
+            ("scientific knowledge of the natural environment, including oceans and seas.", 11, 72, 612),
+            *body_lines(580)]
+    doc = load_file(make_pdf(tmp_path / "dotted.pdf", [page]))
+    assert doc.text.startswith("1.1. Defining the space domain\n\nThe committee met")
+    assert doc.section_at(doc.text.index("The committee")) == "1.1. Defining the space domain"
+    assert "\n\n2.1. A framework for the protection of space systems, information sharing and cooperation\n\n" in doc.text
+    assert "2.2. Promote the use of space technologies and their applications to help scientific" in doc.text
+
+
 def test_hyphens_lists_urls_and_contents_leaders(tmp_path):
     lines = [
         "Contents ........................................ 3",

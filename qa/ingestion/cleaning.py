@@ -22,7 +22,7 @@ _KEYWORD_RE = re.compile(
     rf"^((?:[A-Z][\w’'-]*\s+(?:{_CONNECTOR}\s+)*){{0,4}}([A-Z][a-z]{{2,}})\s+(\d{{1,2}}|[IVX]{{1,4}}))"
     r"(?:\s*(:|[–—-]{1,2})\s*(.{0,80}))?\s*$"
 )
-_SUBSECTION_RE = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){1,3})\s+[A-Z][^.!?]{0,70}$")
+_SUBSECTION_RE = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){1,3})\.?\s+[A-Z][^.!?]{0,70}$")  # "3.1 Title", "1.1. Title"
 _NUMBERED_TITLE_RE = re.compile(r"^(\d{1,2})\s+[A-Z][A-Za-z’' ,&-]{2,60}$")
 _MINOR_HEADING_RE = re.compile(r"^[A-Z][a-z]+(?: [A-Z][a-z]+){0,3}$")
 _CAPTION_RE = re.compile(r"^(?:Figure|Fig\.|Table|Chart|Box|Exhibit|Map|Graph|Diagram)\s+[\dIVX]{1,3}[a-z]?(?:[.:]|\s|$)")
