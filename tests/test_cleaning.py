@@ -281,6 +281,8 @@ def test_private_use_bullets_read_as_bullets_and_start_list_items(tmp_path):
     ("diplomatic spheres.\u201d7", "diplomatic spheres.\u201d"),
     ("peaceful cooperation.10 By signing", "peaceful cooperation. By signing"),   # 10, not 1 then "0"
     ("economic security.8", "economic security."),                            # the next sentence on the next line
+    ("the Alien Tort Claims Act,10 the", "the Alien Tort Claims Act, the"),    # after the comma (the Duke law review)
+    ("pages 1,10 and", "pages 1,10 and"),                                      # a list of numbers stays
     # decimals, section numbers, names with digits and numbers in the text stay
     ("Objectives 1.4 (\u201dLead", "Objectives 1.4 (\u201dLead"),
     ("3.1 Commercial Space Diplomacy:", "3.1 Commercial Space Diplomacy:"),

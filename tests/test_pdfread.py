@@ -80,6 +80,18 @@ def test_footnotes_by_size_and_glued_markers_left_out(tmp_path):
     assert doc.section_at(note.start) == "Footnotes > 52"
 
 
+def test_marks_in_the_lines_own_type_leave_the_body_when_their_notes_are_in_small_print(tmp_path):
+    """Some PDFs (the Duke law review) set a note's mark in the line's own run, at the body's
+    size: only the small-print note at the foot tells it is a mark ("abroad.32 Importantly")."""
+    page = [("The committee met to review how states report their activities in orbit.32 The", 11, 72, 700),
+            ("members asked for a list under the Alien Tort Claims Act,33 the law of 1789.", 11, 72, 686),
+            ("32 A note in small print at the foot of the page.", 8, 72, 90),
+            ("33 Another note in small print.", 8, 72, 80)]
+    doc = load_file(make_pdf(tmp_path / "marks.pdf", [page]))
+    assert "activities in orbit. The members asked for a list under the Alien Tort Claims Act, the law" in doc.text
+    assert len(doc.footnotes) == 2
+
+
 def test_headings_and_captions_are_their_own_blocks(tmp_path):
     page = [("Introduction", 16, 72, 740), *body_lines(710),
             ("Figure 3: Launches per year by state", 9, 72, 600), *body_lines(560)]

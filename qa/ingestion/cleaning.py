@@ -146,14 +146,14 @@ def has_reference(text: str, number: int) -> bool:
 
 def drop_note_marks(line: str, numbers: set[int]) -> str:
     """``line`` without the reference marks of footnotes ``numbers`` (those moved out of its page):
-    a number glued to the lower-case word or the closing quote before it ("Directives5," ->
-    "Directives,", "spheres.”7" -> "spheres.”"; not "G7"), or just after a sentence's full stop,
+    a number glued to the lower-case word (or its comma) or the closing quote before it ("Directives5,"
+    -> "Directives,", "Act,10 the" -> "Act, the", "spheres.”7" -> "spheres.”"; not "G7"), or just after a sentence's full stop,
     before the next sentence ("2021.1 The" -> "2021. The"). Decimals and section numbers stay
     ("Objectives 1.4 (", "3.1 Commercial"): that full stop must follow two word characters."""
     if not numbers:
         return line
     alternatives = "|".join(str(n) for n in sorted(numbers, reverse=True))
-    glued = rf"(?:(?<=[a-z]{{2}})|(?<=[)”’\"]))(?:{alternatives})(?=[\s,;:)]|$)"
+    glued = rf"(?:(?<=[a-z]{{2}})|(?<=[a-z]{{2}}[,;])|(?<=[)”’\"]))(?:{alternatives})(?=[\s,;:)]|$)"
     after_stop = rf"(?<=[A-Za-z0-9)]{{2}}\.)(?:{alternatives})(?=\s+[A-Z“\"]|$)"
     return re.sub(f"{glued}|{after_stop}", "", line)
 

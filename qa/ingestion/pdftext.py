@@ -102,8 +102,9 @@ def pdf_blocks(pages: list[Page]) -> list[Block]:
             body, notes = split_by_type(lines, context.body_size)
         else:
             body, notes, next_note = split_by_number(lines, next_note, previous_text)
-            moved = {int(label) for label, _ in notes}
-            body = [Line(cleaning.drop_note_marks(x.text, moved), x.size, x.top) for x in body]
+        # marks set in small type are gone already; these are the ones a PDF gave in the line's own run
+        moved = {int(label) for label, _ in notes if label.isdigit()}
+        body = [Line(cleaning.drop_note_marks(x.text, moved), x.size, x.top) for x in body]
         previous_text = "\n".join(x.text for x in body)
         _add_body(builder, body, page.label, context)
         builder.waiting.extend(
