@@ -46,6 +46,17 @@ def make_pdf(path: Path, pages: list[list[tuple]], title: str = "") -> Path:
     return path
 
 
+def pdf_in_font(path: Path, font: str, lines: list[str]) -> Path:
+    """Write a one-page PDF of ``lines`` (11 points, 14 apart) in the registered TrueType ``font``."""
+    c = canvas.Canvas(str(path), pagesize=(612, 792))
+    c.setFont(font, 11)
+    for i, line in enumerate(lines):
+        c.drawString(72, 700 - 14 * i, line)
+    c.showPage()
+    c.save()
+    return path
+
+
 def body_lines(top: float = 700, size: float = 11, page: int = 0) -> list[tuple]:
     """The three BODY lines, the first one naming ``page`` when it is given."""
     days = ("", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -279,12 +290,8 @@ def test_ligatures_in_a_pdf_are_spelt_out(tmp_path):
     from reportlab.pdfbase.ttfonts import TTFont
 
     pdfmetrics.registerFont(TTFont("Vera", os.path.join(os.path.dirname(reportlab.__file__), "fonts", "Vera.ttf")))
-    path = tmp_path / "ligatures.pdf"
-    c = canvas.Canvas(str(path), pagesize=(612, 792))
-    c.setFont("Vera", 11)
-    c.drawString(72, 700, "The reader was \ufb01ne-tuned on the \ufb02ow of questions from the \ufb01eld.")
-    c.showPage()
-    c.save()
+    path = pdf_in_font(tmp_path / "ligatures.pdf", "Vera",
+                       ["The reader was \ufb01ne-tuned on the \ufb02ow of questions from the \ufb01eld."])
     from pypdf import PdfReader
 
     assert "\ufb01ne-tuned" in PdfReader(str(path)).pages[0].extract_text()   # what pypdf gives
@@ -303,13 +310,8 @@ def test_ligatures_the_font_left_unmapped_are_spelt_out(tmp_path):
 
     # DejaVu Sans (shipped with matplotlib) draws U+FFFD, and pypdf reads it back as U+FFFD
     pdfmetrics.registerFont(TTFont("DejaVu", font_manager.findfont("DejaVu Sans", fallback_to_default=False)))
-    path = tmp_path / "lost.pdf"
-    c = canvas.Canvas(str(path), pagesize=(612, 792))
-    c.setFont("DejaVu", 11)
-    c.drawString(72, 700, "We are se\ufffdng out na\ufffdonal priori\ufffdes for space ac\ufffdvi\ufffdes.")
-    c.drawString(72, 686, "The score was 3 \ufffd 4 in the end.")
-    c.showPage()
-    c.save()
+    path = pdf_in_font(tmp_path / "lost.pdf", "DejaVu", [
+        "We are se\ufffdng out na\ufffdonal priori\ufffdes for space ac\ufffdvi\ufffdes.", "The score was 3 \ufffd 4 in the end."])
     from pypdf import PdfReader
 
     assert "na\ufffdonal" in PdfReader(str(path)).pages[0].extract_text()   # what pypdf gives
