@@ -103,6 +103,26 @@ def test_marks_in_the_lines_own_type_leave_the_body_when_their_notes_are_in_smal
     assert len(doc.footnotes) == 2
 
 
+def test_long_notes_that_start_above_the_middle_of_the_page_are_notes(tmp_path):
+    """A law review's notes can fill more than half a page (the Duke review's note 1 starts at
+    0.45 of its height): a numbered small-print line that the body marks, with small print from
+    it to the foot, starts a note. A small-print table the body does not mark stays in the body."""
+    note = "A note in small print that goes on and on, as a law review's notes do, for many lines."
+    page = [("The committee met to review how states report their activities in orbit.1 The", 11, 72, 700),
+            ("members asked for a yearly list of every launch, as the law requires of them.", 11, 72, 686),
+            ("1 See the report of the committee, which runs to many pages of small print.", 8, 72, 400),
+            *[(note, 8, 72, 390 - 10 * i) for i in range(25)]]
+    before = [line for k in range(12) for line in body_lines(740 - 56 * k)]  # a page of body text first
+    doc = load_file(make_pdf(tmp_path / "long-notes.pdf", [before, page]))
+    assert "activities in orbit. The members asked" in doc.text
+    (first,) = doc.footnotes
+    assert doc.text[first.start:first.end].startswith("1 See the report of the committee")
+    table = [page[0], page[1], ("2 Launches per year by state and by kind of orbit", 8, 72, 400),
+             *[(f"Year {1990 + i}: {i} low orbit, {2 * i} high orbit", 8, 72, 390 - 10 * i) for i in range(25)]]
+    doc = load_file(make_pdf(tmp_path / "table.pdf", [before, table]))
+    assert not doc.footnotes and "2 Launches per year by state" in doc.text
+
+
 def test_headings_and_captions_are_their_own_blocks(tmp_path):
     page = [("Introduction", 16, 72, 740), *body_lines(710),
             ("Figure 3: Launches per year by state", 9, 72, 600), *body_lines(560)]
