@@ -18,7 +18,6 @@ from qa.ingestion.pages import Page
 from qa.ingestion.wordlist import restore_ligatures
 
 HEADING_SIZE = 1.12  # a short line this much larger than the body text is a heading
-_DOTTED_NUMBER = re.compile(r"\d{1,2}(?:\.\d{1,2}){1,3}\.\s")  # "2.2. ", as headings and numbered paragraphs have it
 PARAGRAPH_GAP = 1.45  # a gap between lines this much wider than usual starts a paragraph
 
 
@@ -196,8 +195,9 @@ def _add_body(builder: _Builder, lines: list[Line], page: str, context: _Context
             i, previous = j, None
             continue
         found = cleaning.heading(text, numbered_titles=context.styled)
-        if found and _DOTTED_NUMBER.match(text) and following[:1].islower() and len(text) >= 0.8 * width:
-            found = None  # a numbered paragraph wrapped at full width ("2.2. Promote the use of ... to enhance")
+        if (found and found[0].startswith("decimal") and text.split(maxsplit=1)[0].endswith(".")
+                and following[:1].islower() and len(text) >= 0.8 * width):
+            found = None  # "2.2. Promote the use of ... to enhance": a numbered paragraph wrapped at full width
         if found is None and cleaning.is_minor_heading(text, builder.last_line if builder.text else "", following):
             found = ("minor", text)
         if found:
